@@ -1,0 +1,28 @@
+# The project is on Go 1.27.3; machines with an older Go fetch it by itself.
+export GOTOOLCHAIN := go1.27.3
+
+BIN := bin/ticketportal
+
+.PHONY: run build test test-go test-e2e e2e-deps
+
+## run: start the server on http://127.0.0.1:8090 with its data in ./pb_data
+run: build
+	./$(BIN) serve --http=127.0.0.1:8090 --dir=./pb_data
+
+build:
+	go build -o $(BIN) .
+
+## test: every test (Go scenarios, then the Node and browser end-to-end tests)
+test: test-go test-e2e
+
+test-go:
+	go test -count=1 ./...
+
+# The end-to-end tests (Node) start the built binary themselves.
+test-e2e: build e2e-deps
+	@if [ -d e2e ] && ls e2e/*.test.mjs >/dev/null 2>&1; then \
+		cd e2e && PORTAL_BIN=$(CURDIR)/$(BIN) node --test --test-concurrency=1 ; \
+	fi
+
+e2e-deps:
+	@if [ -f e2e/package.json ]; then cd e2e && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund); fi

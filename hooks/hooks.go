@@ -1,0 +1,12 @@
+// Package hooks holds the record hooks that keep the portal's data
+// consistent whatever path writes it: custom routes, PocketBase's record
+// API, the dashboard, the batch API.
+package hooks
+
+import "github.com/pocketbase/pocketbase/core"
+
+// Register binds every hook of the portal to app.
+func Register(app core.App) {
+	bindAccounts(app)
+	bindTickets(app)
+}

@@ -1,0 +1,75 @@
+// Package testapp makes real test apps of the portal: PocketBase's TestApp
+// with the portal's migrations, hooks and routes, and a fixed set of
+// fixture accounts and tickets so that scenario tables can name them.
+package testapp
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tests"
+
+	"ticketportal/hooks"
+	_ "ticketportal/migrations"
+	"ticketportal/routes"
+)
+
+// Password is the password of every fixture account.
+const Password = "correct-horse-1"
+
+var (
+	templateOnce sync.Once
+	templateDir  string
+	templateErr  error
+)
+
+// New returns a fresh portal test app, cloned from a migrated and seeded
+// data dir that is built once per test binary. The caller (or the
+// ApiScenario that receives it) must call app.Cleanup().
+func New(t testing.TB) *tests.TestApp {
+	t.Helper()
+	templateOnce.Do(func() { templateDir, templateErr = buildTemplate() })
+	if templateErr != nil {
+		t.Fatalf("building the test data dir: %v", templateErr)
+	}
+	app, err := tests.NewTestApp(templateDir)
+	if err != nil {
+		t.Fatalf("new test app: %v", err)
+	}
+	Register(app)
+	return app
+}
+
+// Factory is an ApiScenario.TestAppFactory that returns New(t).
+func Factory(t testing.TB) *tests.TestApp { return New(t) }
+
+// Register binds the same hooks and routes as main.go.
+func Register(app core.App) {
+	hooks.Register(app)
+	routes.Register(app)
+}
+
+// buildTemplate migrates an empty data dir and seeds the fixtures into it.
+func buildTemplate() (string, error) {
+	dir, err := os.MkdirTemp("", "ticketportal_fixture_")
+	if err != nil {
+		return "", err
+	}
+	dataDir := filepath.Join(dir, "pb_data")
+	app := core.NewBaseApp(core.BaseAppConfig{DataDir: dataDir})
+	if err := app.Bootstrap(); err != nil {
+		return "", err
+	}
+	defer app.ClearBootstrap()
+	hooks.Register(app)
+	if err := app.RunAllMigrations(); err != nil {
+		return "", err
+	}
+	if err := seed(app); err != nil {
+		return "", err
+	}
+	return dataDir, nil
+}

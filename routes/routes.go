@@ -1,4 +1,5 @@
-// Package routes holds the portal's custom HTTP routes.
+// Package routes holds the portal's custom HTTP routes, at the original
+// system's paths.
 package routes
 
 import (
@@ -8,6 +9,9 @@ import (
 // Register binds every custom route of the portal to app's router.
 func Register(app core.App) {
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		bindAccounts(se)
+		bindTickets(se)
+		bindAdmins(se)
 		return se.Next()
 	})
 }

@@ -3,7 +3,7 @@ export GOTOOLCHAIN := go1.27.3
 
 BIN := bin/ticketportal
 
-.PHONY: run build test test-go test-e2e e2e-deps
+.PHONY: run build test test-go test-e2e e2e-deps bench
 
 ## run: start the server on http://127.0.0.1:8090 with its data in ./pb_data
 run: build
@@ -26,3 +26,8 @@ test-e2e: build e2e-deps
 
 e2e-deps:
 	@if [ -f e2e/package.json ]; then cd e2e && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund); fi
+
+## bench: the side-by-side benchmark (needs wrk; TICKETS=1000000 for the large run)
+TICKETS ?= 100000
+bench: build
+	go run ./bench -bin $(BIN) -tickets $(TICKETS)

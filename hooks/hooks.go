@@ -9,4 +9,5 @@ import "github.com/pocketbase/pocketbase/core"
 func Register(app core.App) {
 	bindAccounts(app)
 	bindTickets(app)
+	bindCounts(app)
 }

@@ -10,4 +10,5 @@ func Register(app core.App) {
 	bindAccounts(app)
 	bindTickets(app)
 	bindCounts(app)
+	bindSettings(app)
 }

@@ -1,0 +1,139 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pocketbase/pocketbase/core"
+
+	"ticketportal/policy"
+)
+
+// Mark is what an agent does to a ticket's handling state; its value is the
+// ticketStatus the routes and the admin room announce.
+type Mark string
+
+const (
+	Take       Mark = "taken"
+	Close      Mark = "closed"
+	Prioritize Mark = "high priority"
+)
+
+// ErrClosed refuses a change to a closed ticket.
+var ErrClosed = errors.New("the ticket is closed")
+
+// HeldError refuses taking a ticket that another account holds.
+type HeldError struct {
+	By string // the holder's account id
+}
+
+func (e *HeldError) Error() string { return "the ticket is held by " + e.By }
+
+// State is the part of a ticket that marks change.
+type State struct {
+	Status       string
+	TakenBy      string
+	HighPriority bool
+}
+
+// Apply decides what mark m by the account `by` does to a ticket in state s:
+// the new state and whether anything changed, or why the mark is refused.
+// Taking a ticket one already holds and closing a closed ticket change
+// nothing; a closed ticket cannot be taken or prioritized.
+func Apply(s State, m Mark, by string) (State, bool, error) {
+	switch m {
+	case Take:
+		switch {
+		case s.Status == policy.StatusClosed:
+			return s, false, ErrClosed
+		case s.TakenBy == by:
+			return s, false, nil
+		case s.TakenBy != "":
+			return s, false, &HeldError{By: s.TakenBy}
+		}
+		s.TakenBy = by
+		return s, true, nil
+	case Close:
+		if s.Status == policy.StatusClosed {
+			return s, false, nil
+		}
+		s.Status = policy.StatusClosed
+		return s, true, nil
+	case Prioritize:
+		switch {
+		case s.Status == policy.StatusClosed:
+			return s, false, ErrClosed
+		case s.HighPriority:
+			return s, false, nil
+		}
+		s.HighPriority = true
+		return s, true, nil
+	}
+	return s, false, fmt.Errorf("unknown mark %q", m)
+}
+
+func stateOf(t *core.Record) State {
+	return State{Status: t.GetString("ticketStatus"), TakenBy: t.GetString("takenBy"), HighPriority: t.GetBool("isHighPriority")}
+}
+
+// MarkTicket applies m by the account `by` to a ticket. The ticket is read,
+// decided on and saved inside one transaction; PocketBase runs write
+// transactions one at a time, so of two agents racing to take a ticket
+// exactly one wins. The ticket is saved (and markedBy set) only when the
+// mark changes it. A missing ticket gives sql.ErrNoRows.
+func MarkTicket(app core.App, ticketId string, m Mark, by string) (*core.Record, error) {
+	var ticket *core.Record
+	err := app.RunInTransaction(func(tx core.App) error {
+		t, err := tx.FindRecordById(policy.Tickets, ticketId)
+		if err != nil {
+			return err
+		}
+		next, changed, err := Apply(stateOf(t), m, by)
+		if err != nil {
+			return err
+		}
+		if changed {
+			t.Set("ticketStatus", next.Status)
+			t.Set("takenBy", next.TakenBy)
+			t.Set("isHighPriority", next.HighPriority)
+			t.Set("markedBy", by)
+			if err := tx.Save(t); err != nil {
+				return err
+			}
+		}
+		ticket = t
+		return nil
+	})
+	return ticket, err
+}
+
+// AddAnswer stores an answer of the account adminId on a ticket. The
+// ticket's status is checked in the same transaction as the insert, so an
+// answer never lands on a ticket closed meanwhile (ErrClosed). Concurrent
+// answers are separate inserts and all of them are kept. A missing ticket
+// gives sql.ErrNoRows.
+func AddAnswer(app core.App, ticketId, adminId, text string) (*core.Record, error) {
+	var answer *core.Record
+	err := app.RunInTransaction(func(tx core.App) error {
+		t, err := tx.FindRecordById(policy.Tickets, ticketId)
+		if err != nil {
+			return err
+		}
+		if t.GetString("ticketStatus") == policy.StatusClosed {
+			return ErrClosed
+		}
+		col, err := tx.FindCachedCollectionByNameOrId(policy.Answers)
+		if err != nil {
+			return err
+		}
+		answer = core.NewRecord(col)
+		answer.Set("ticket", t.Id)
+		answer.Set("answer", text)
+		answer.Set("adminId", adminId)
+		return tx.Save(answer)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return answer, nil
+}

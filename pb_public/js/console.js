@@ -1,0 +1,528 @@
+// The agent console: the live active queue (PocketBase realtime: the
+// `tickets` collection events and the `adminsRoom` topic), one ticket's
+// actions (take, answer, close; for a superAdmin also high priority and
+// delete), and for a superAdmin the closed tickets, search by id and the
+// agents.
+import PocketBase, { LocalAuthStore } from '/vendor/pocketbase-0.28.1.es.mjs';
+import {
+  api, ApiError, el, setText, onSubmit, busy, timeEl, announce, renderPager, parseDate,
+  clearErrors, showFieldError,
+} from '/js/common.js';
+
+const QUEUE_PAGE = 100; // the queue is loaded whole, 100 at a time
+const LIST_PAGE = 20;
+
+const pb = new PocketBase(window.location.origin, new LocalAuthStore('ticketportal.agent'));
+pb.autoCancellation(false);
+
+const $ = (id) => document.getElementById(id);
+const state = {
+  me: null,
+  queue: [], // active tickets
+  closed: { page: 1, items: [] },
+  agents: new Map(), // admin id -> user name
+  selected: null, // the ticket shown in the detail panel
+  view: 'queue',
+  connectedOnce: false,
+};
+
+const isSuper = () => state.me && state.me.role === 'superAdmin';
+const token = () => pb.authStore.token;
+
+function showPageMessage(text, kind = 'ok') {
+  const box = $('page-message');
+  setText(box, text);
+  box.dataset.kind = kind;
+  box.hidden = !text;
+}
+
+// call runs an API call as the signed-in agent; a 401 ends the session.
+async function call(method, path, opts = {}) {
+  try {
+    return await api(method, path, { ...opts, token: token() });
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401 && token()) {
+      await logOut();
+      showPageMessage('Your session has ended. Log in again.', 'error');
+    }
+    throw err;
+  }
+}
+
+function showMessage(p, text) {
+  setText(p, text);
+  p.hidden = !text;
+}
+
+// ---- agents' names --------------------------------------------------------
+
+async function loadAgents() {
+  try {
+    const list = await pb.collection('admins').getFullList({ fields: 'id,userName', batch: 500 });
+    for (const a of list) state.agents.set(a.id, a.userName);
+  } catch { /* names fall back to "another agent" */ }
+}
+
+function agentName(id) {
+  if (!id) return '';
+  if (state.me && id === state.me.id) return 'you';
+  return state.agents.get(id) || 'another agent';
+}
+
+// ensureAgent loads the names again when an unknown agent shows up.
+async function ensureAgent(id) {
+  if (!id || state.agents.has(id) || (state.me && id === state.me.id)) return;
+  await loadAgents();
+  renderQueue();
+  renderDetail();
+}
+
+// ---- session ----------------------------------------------------------------
+
+function wireLogin() {
+  onSubmit($('login-form'), async (v) => {
+    const res = await api('POST', '/login', { body: { userName: v.userName, password: v.password, role: v.role } });
+    const user = res.user || {};
+    if (user.role !== 'admin' && user.role !== 'superAdmin') {
+      throw new ApiError(403, { message: 'This is a customer account: customers use the customer portal at /.' });
+    }
+    pb.authStore.save(res.token, user);
+    $('login-form').reset();
+    showPageMessage('');
+    await showSignedIn();
+  });
+  $('logout').addEventListener('click', async () => {
+    await logOut();
+    showPageMessage('You are logged out.');
+  });
+}
+
+async function showSignedIn() {
+  state.me = pb.authStore.record;
+  state.agents.set(state.me.id, state.me.userName);
+  setText($('whoami'), state.me.userName || state.me.email);
+  setText($('whoami-role'), isSuper() ? '(head of support)' : '(agent)');
+  for (const node of document.querySelectorAll('.super-only')) node.hidden = !isSuper();
+  $('session').hidden = false;
+  $('signed-out').hidden = true;
+  $('signed-in').hidden = false;
+  showView('queue');
+  await Promise.all([loadAgents(), subscribe()]);
+  await loadQueue();
+}
+
+function showSignedOut() {
+  state.me = null;
+  state.queue = [];
+  state.selected = null;
+  $('session').hidden = true;
+  $('signed-in').hidden = true;
+  $('signed-out').hidden = false;
+  closeDetail();
+}
+
+async function logOut() {
+  try { await pb.realtime.unsubscribe(); } catch { /* already gone */ }
+  pb.authStore.clear();
+  showSignedOut();
+}
+
+// ---- realtime -------------------------------------------------------------------
+
+async function subscribe() {
+  const live = $('live');
+  pb.realtime.onDisconnect = () => {
+    if (!token()) return;
+    live.dataset.state = 'off';
+    setText(live, 'Reconnecting…');
+  };
+  try {
+    await pb.realtime.subscribe('PB_CONNECT', () => {
+      live.dataset.state = 'on';
+      setText(live, 'Live');
+      // events may have been missed while disconnected
+      if (state.connectedOnce) loadQueue();
+      state.connectedOnce = true;
+    });
+    await pb.realtime.subscribe('adminsRoom', onMarked);
+    await pb.collection('tickets').subscribe('*', onTicketEvent);
+  } catch {
+    live.dataset.state = 'off';
+    setText(live, 'Not live: reload the page');
+  }
+}
+
+// onTicketEvent applies a record event of the tickets collection.
+function onTicketEvent(e) {
+  if (!e || !e.record) return;
+  const t = e.record;
+  if (e.action === 'delete') {
+    forgetTicket(t.id, 'This ticket was deleted.');
+    return;
+  }
+  const isNew = e.action === 'create' && !state.queue.some((q) => q.id === t.id);
+  applyTicket(t);
+  if (isNew && t.ticketStatus === 'active') {
+    announce(`New ticket from ${t.customerUserName || 'a customer'}.`);
+  }
+  ensureAgent(t.takenBy);
+  for (const a of t.ticketAnswers || []) ensureAgent(a.adminId);
+}
+
+// onMarked applies an adminsRoom message: a ticket was taken, closed or
+// flagged high priority by some agent.
+function onMarked(msg) {
+  if (!msg || msg.event !== 'marked' || !msg.ticketId) return;
+  const patch = (t) => {
+    if (msg.ticketStatus === 'taken') return { ...t, isTaken: true, takenBy: msg.by || t.takenBy };
+    if (msg.ticketStatus === 'closed') return { ...t, ticketStatus: 'closed' };
+    if (msg.ticketStatus === 'high priority') return { ...t, isHighPriority: true };
+    return t;
+  };
+  const inQueue = state.queue.find((t) => t.id === msg.ticketId);
+  if (inQueue) applyTicket(patch(inQueue));
+  else if (state.selected && state.selected.id === msg.ticketId) applyTicket(patch(state.selected));
+  if (state.selected && state.selected.id === msg.ticketId && msg.by && msg.by !== state.me.id) {
+    const who = agentName(msg.by);
+    const what = { taken: 'took', closed: 'closed', 'high priority': 'flagged as high priority' }[msg.ticketStatus] || 'changed';
+    showMessage($('action-ok'), `${who.charAt(0).toUpperCase()}${who.slice(1)} ${what} this ticket.`);
+  }
+  ensureAgent(msg.by);
+}
+
+// applyTicket puts a fresh copy of a ticket everywhere it is shown.
+function applyTicket(t) {
+  const i = state.queue.findIndex((q) => q.id === t.id);
+  if (t.ticketStatus === 'active') {
+    if (i >= 0) state.queue[i] = t;
+    else state.queue.push(t);
+  } else if (i >= 0) {
+    state.queue.splice(i, 1);
+  }
+  const c = state.closed.items.findIndex((q) => q.id === t.id);
+  if (c >= 0) state.closed.items[c] = t;
+  else if (t.ticketStatus === 'closed' && isSuper() && state.closed.page === 1 && state.closed.loaded) state.closed.items.unshift(t);
+  if (state.selected && state.selected.id === t.id) state.selected = t;
+  renderQueue();
+  renderClosed();
+  renderDetail();
+}
+
+function forgetTicket(id, message) {
+  state.queue = state.queue.filter((t) => t.id !== id);
+  state.closed.items = state.closed.items.filter((t) => t.id !== id);
+  renderQueue();
+  renderClosed();
+  if (state.selected && state.selected.id === id) {
+    closeDetail();
+    showPageMessage(message);
+  }
+}
+
+// ---- the queue ----------------------------------------------------------------------
+
+// byQueueOrder: high priority first, then newest first (as the server).
+function byQueueOrder(a, b) {
+  if (!!a.isHighPriority !== !!b.isHighPriority) return a.isHighPriority ? -1 : 1;
+  return (parseDate(b.createdAt) || 0) - (parseDate(a.createdAt) || 0);
+}
+
+async function loadQueue() {
+  const list = $('queue');
+  list.setAttribute('aria-busy', 'true');
+  showMessage($('queue-error'), '');
+  try {
+    const all = [];
+    for (let page = 1; page <= 50; page++) {
+      const res = await call('GET', '/getAllActiveTickets', { query: { page, limit: QUEUE_PAGE } });
+      all.push(...(res.data || []));
+      if (page >= (Number(res.numOfPages) || 0)) break;
+    }
+    state.queue = all;
+    renderQueue();
+    if (state.selected) {
+      const fresh = all.find((t) => t.id === state.selected.id);
+      if (fresh) applyTicket(fresh);
+    }
+  } catch (err) {
+    if (token()) showMessage($('queue-error'), err.message);
+  } finally {
+    list.setAttribute('aria-busy', 'false');
+  }
+}
+
+function renderQueue() {
+  state.queue.sort(byQueueOrder);
+  $('queue').replaceChildren(...state.queue.map(ticketRow));
+  $('queue-empty').hidden = state.queue.length > 0;
+  setText($('queue-count'), state.queue.length ? `(${state.queue.length})` : '');
+}
+
+function holderText(t) {
+  if (t.ticketStatus === 'closed') return 'Closed';
+  if (!t.takenBy) return 'Free';
+  return `Taken by ${agentName(t.takenBy)}`;
+}
+
+function snippet(text, n = 140) {
+  const s = String(text || '').replace(/\s+/g, ' ').trim();
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}
+
+function ticketRow(t) {
+  const selected = state.selected && state.selected.id === t.id;
+  return el('li', { 'data-id': t.id },
+    el('button', {
+      type: 'button',
+      className: `row${t.isHighPriority ? ' high' : ''}${selected ? ' selected' : ''}`,
+      'aria-current': selected ? 'true' : null,
+      onclick: () => openTicket(t),
+    },
+    el('span', { className: 'row-top' },
+      t.isHighPriority ? el('span', { className: 'badge priority' }, 'High priority') : null,
+      el('span', { className: `badge ${t.ticketStatus === 'closed' ? 'closed' : t.takenBy ? 'taken' : 'open'}` }, holderText(t)),
+      el('span', { className: 'muted small' }, timeEl(t.createdAt)),
+    ),
+    el('span', { className: 'row-customer' }, customerName(t)),
+    el('span', { className: 'row-text' }, snippet(t.ticketContent)),
+    ));
+}
+
+function customerName(t) {
+  const full = [t.customerFirstName, t.customerLastName].filter(Boolean).join(' ');
+  return full ? `${full} (${t.customerUserName})` : t.customerUserName || 'Customer';
+}
+
+// ---- one ticket -------------------------------------------------------------------------
+
+function openTicket(t) {
+  state.selected = t;
+  clearErrors($('answer-form'));
+  showMessage($('action-error'), '');
+  showMessage($('action-ok'), '');
+  $('detail').hidden = false;
+  document.querySelector('.workspace').classList.add('has-detail');
+  renderQueue();
+  renderClosed();
+  renderDetail();
+  $('detail').focus();
+}
+
+function closeDetail() {
+  const id = state.selected && state.selected.id;
+  state.selected = null;
+  $('detail').hidden = true;
+  document.querySelector('.workspace').classList.remove('has-detail');
+  renderQueue();
+  renderClosed();
+  const row = id && document.querySelector(`li[data-id="${CSS.escape(id)}"] button`);
+  if (row) row.focus();
+}
+
+function renderDetail() {
+  const t = state.selected;
+  if (!t) return;
+  const active = t.ticketStatus === 'active';
+  setText($('detail-heading'), `Ticket ${t.id}`);
+  const answers = Array.isArray(t.ticketAnswers) ? t.ticketAnswers : [];
+  $('detail-body').replaceChildren(
+    el('p', { className: 'ticket-meta' },
+      el('span', { className: `badge ${active ? 'open' : 'closed'}` }, active ? 'Active' : 'Closed'),
+      t.isHighPriority ? el('span', { className: 'badge priority' }, 'High priority') : null,
+      el('span', { className: `holder${t.takenBy ? ' taken' : ''}`, id: 'holder' }, t.takenBy ? `Taken by ${agentName(t.takenBy)}` : 'Nobody has taken it yet'),
+    ),
+    el('dl', { className: 'facts' },
+      el('dt', {}, 'Customer'), el('dd', {}, customerName(t)),
+      el('dt', {}, 'Email'), el('dd', {}, t.userEmail || ''),
+      el('dt', {}, 'Sent'), el('dd', {}, timeEl(t.createdAt)),
+      el('dt', {}, 'Updated'), el('dd', {}, timeEl(t.updatedAt)),
+    ),
+    el('p', { className: 'ticket-content' }, t.ticketContent),
+    el('h3', {}, answers.length ? `Answers (${answers.length})` : 'No answer yet'),
+    answers.length ? el('ol', { className: 'answers' }, answers.map((a) => el('li', { className: 'answer', 'data-id': a.id },
+      el('p', { className: 'answer-text' }, a.answer),
+      el('p', { className: 'muted small' }, agentName(a.adminId) || 'an agent', ' · ', timeEl(a.createdAt)),
+    ))) : null,
+  );
+  $('take-button').hidden = !active || t.takenBy === state.me.id;
+  $('close-button').hidden = !active;
+  $('priority-button').hidden = !isSuper() || !active || t.isHighPriority;
+  $('delete-button').hidden = !isSuper();
+  $('answer-form').hidden = !active;
+}
+
+// ticketAction runs one action button of the detail panel and shows its
+// outcome (a 409 from a race included) right under the buttons.
+function ticketAction(buttonId, run) {
+  const button = $(buttonId);
+  button.addEventListener('click', async () => {
+    const t = state.selected;
+    if (!t || button.disabled) return;
+    showMessage($('action-error'), '');
+    showMessage($('action-ok'), '');
+    await busy(button, async () => {
+      try {
+        const ok = await run(t);
+        if (ok) showMessage($('action-ok'), ok);
+      } catch (err) {
+        showMessage($('action-error'), err.message);
+      }
+    });
+  });
+}
+
+function wireDetail() {
+  $('detail-close').addEventListener('click', closeDetail);
+  $('detail').addEventListener('keydown', (e) => { if (e.key === 'Escape') closeDetail(); });
+
+  ticketAction('take-button', async (t) => {
+    await call('PATCH', `/markTicketStatus/${encodeURIComponent(t.id)}`, { body: { status: 'markAsTaken' } });
+    applyTicket({ ...state.selected, isTaken: true, takenBy: state.me.id });
+    return 'You have taken this ticket.';
+  });
+  ticketAction('close-button', async (t) => {
+    await call('PATCH', `/markTicketStatus/${encodeURIComponent(t.id)}`, { body: { status: 'markAsClosed' } });
+    applyTicket({ ...state.selected, ticketStatus: 'closed' });
+    return 'The ticket is closed.';
+  });
+  ticketAction('priority-button', async (t) => {
+    await call('PATCH', `/markAsHighPriority/${encodeURIComponent(t.id)}`);
+    applyTicket({ ...state.selected, isHighPriority: true });
+    return 'The ticket is marked high priority.';
+  });
+  ticketAction('delete-button', async (t) => {
+    if (!window.confirm(`Delete ticket ${t.id} and its answers for good?`)) return '';
+    await call('DELETE', `/deleteSpecificTicket/${encodeURIComponent(t.id)}`);
+    forgetTicket(t.id, `Ticket ${t.id} is deleted.`);
+    return '';
+  });
+
+  const form = $('answer-form');
+  onSubmit(form, async (v) => {
+    const t = state.selected;
+    if (!t) return;
+    const res = await call('PATCH', `/sendAnswerOnTicket/${encodeURIComponent(t.id)}`, { body: { answer: v.answer } });
+    form.reset();
+    if (res.data && res.data.id === t.id) applyTicket(res.data);
+    showMessage($('action-ok'), 'Your answer is sent.');
+  });
+}
+
+// ---- superAdmin views ----------------------------------------------------------------
+
+function showView(view) {
+  state.view = view;
+  for (const tab of document.querySelectorAll('.tab')) tab.setAttribute('aria-pressed', String(tab.dataset.view === view));
+  for (const name of ['queue', 'closed', 'search', 'admins']) $(`view-${name}`).hidden = name !== view;
+  if (view === 'closed') loadClosed(1);
+  if (view === 'admins') loadAdmins(1);
+}
+
+function wireViews() {
+  for (const tab of document.querySelectorAll('.tab')) tab.addEventListener('click', () => showView(tab.dataset.view));
+
+  const search = $('search-form');
+  onSubmit(search, async (v) => {
+    try {
+      const res = await call('GET', `/searchForTicket/${encodeURIComponent(v.ticketId)}`);
+      openTicket(res.data);
+    } catch (err) {
+      if (err instanceof ApiError && Object.keys(err.fields).length === 0 && (err.status === 404 || err.status === 400)) {
+        showFieldError($('search-ticketId'), err.message);
+        $('search-ticketId').focus();
+        return;
+      }
+      throw err;
+    }
+  });
+
+  const adminForm = $('admin-form');
+  onSubmit(adminForm, async (v) => {
+    adminForm.querySelector('.form-ok').hidden = true;
+    const res = await call('POST', '/createAdmin', { body: v });
+    adminForm.reset();
+    const admin = res.data || {};
+    if (admin.id) state.agents.set(admin.id, admin.userName);
+    const ok = adminForm.querySelector('.form-ok');
+    setText(ok, `${admin.userName || v.userName} can now log in as an agent.`);
+    ok.hidden = false;
+    await loadAdmins(1);
+  });
+}
+
+async function loadClosed(page) {
+  const list = $('closed');
+  list.setAttribute('aria-busy', 'true');
+  showMessage($('closed-error'), '');
+  try {
+    const res = await call('GET', '/getAllClosedTickets', { query: { page, limit: LIST_PAGE } });
+    state.closed = { page: Number(res.page) || page, items: res.data || [], loaded: true };
+    renderClosed();
+    renderPager($('closed-pager'), res, loadClosed);
+  } catch (err) {
+    if (token()) showMessage($('closed-error'), err.message);
+  } finally {
+    list.setAttribute('aria-busy', 'false');
+  }
+}
+
+function renderClosed() {
+  if (!state.closed.loaded) return;
+  $('closed').replaceChildren(...state.closed.items.map(ticketRow));
+  $('closed-empty').hidden = state.closed.items.length > 0;
+}
+
+async function loadAdmins(page) {
+  const table = $('admins-table');
+  table.setAttribute('aria-busy', 'true');
+  showMessage($('admins-error'), '');
+  try {
+    const res = await call('GET', '/getAllAdmins', { query: { page, limit: LIST_PAGE } });
+    const admins = res.data || [];
+    for (const a of admins) state.agents.set(a.id, a.userName);
+    $('admins').replaceChildren(...admins.map(adminRow));
+    table.hidden = admins.length === 0;
+    $('admins-empty').hidden = admins.length > 0;
+    renderPager($('admins-pager'), res, loadAdmins);
+  } catch (err) {
+    if (token()) showMessage($('admins-error'), err.message);
+  } finally {
+    table.setAttribute('aria-busy', 'false');
+  }
+}
+
+function adminRow(a) {
+  const error = el('p', { className: 'field-error', hidden: true, role: 'alert' });
+  const button = el('button', { type: 'button', className: 'danger small-button', 'aria-label': `Delete agent ${a.userName}` }, 'Delete');
+  button.addEventListener('click', async () => {
+    if (!window.confirm(`Delete the agent ${a.userName}? They can no longer log in.`)) return;
+    error.hidden = true;
+    await busy(button, async () => {
+      try {
+        await call('DELETE', '/deleteAdmin', { body: { adminId: a.id } });
+        await loadAdmins(1);
+      } catch (err) {
+        showMessage(error, err.message);
+      }
+    });
+  });
+  return el('tr', { 'data-id': a.id },
+    el('td', {}, a.userName),
+    el('td', {}, a.email || ''),
+    el('td', {}, timeEl(a.createdAt || a.created)),
+    el('td', {}, button, error),
+  );
+}
+
+// ---- start -------------------------------------------------------------------------------
+
+wireLogin();
+wireDetail();
+wireViews();
+const saved = pb.authStore.record;
+if (pb.authStore.isValid && saved && (saved.role === 'admin' || saved.role === 'superAdmin')) {
+  showSignedIn().catch((err) => showPageMessage(err.message, 'error'));
+} else {
+  pb.authStore.clear();
+  showSignedOut();
+}

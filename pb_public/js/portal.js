@@ -1,0 +1,241 @@
+// The customer portal: sign up, log in, send tickets, and watch their
+// answers arrive live (PocketBase realtime on the `tickets` collection,
+// which only ever tells a customer about its own tickets).
+import PocketBase, { LocalAuthStore } from '/vendor/pocketbase-0.28.1.es.mjs';
+import {
+  api, ApiError, el, setText, onSubmit, timeEl, announce, renderPager,
+} from '/js/common.js';
+
+const PAGE_SIZE = 20;
+
+const pb = new PocketBase(window.location.origin, new LocalAuthStore('ticketportal.customer'));
+pb.autoCancellation(false);
+
+const $ = (id) => document.getElementById(id);
+const state = { page: 1, tickets: [], unsubscribe: null, connectedOnce: false };
+
+function token() {
+  return pb.authStore.token;
+}
+
+// showPageMessage puts a sentence at the top of the page.
+function showPageMessage(text, kind = 'ok') {
+  const box = $('page-message');
+  setText(box, text);
+  box.dataset.kind = kind;
+  box.hidden = !text;
+}
+
+// call runs an API call as the signed-in customer; a 401 ends the session.
+async function call(method, path, opts = {}) {
+  try {
+    return await api(method, path, { ...opts, token: token() });
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401 && token()) {
+      await logOut();
+      showPageMessage('Your session has ended. Log in again.', 'error');
+    }
+    throw err;
+  }
+}
+
+// ---- signed out ---------------------------------------------------------
+
+function wireSignedOut() {
+  onSubmit($('login-form'), async (v) => {
+    try {
+      const res = await api('POST', '/login', { body: { userName: v.userName, password: v.password, role: 'user' } });
+      pb.authStore.save(res.token, res.user);
+      $('login-form').reset();
+      showPageMessage('');
+      await showSignedIn();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 403 && v.userName.includes('@')) {
+        $('resend-email').value = v.userName;
+      }
+      throw err;
+    }
+  });
+
+  onSubmit($('signup-form'), async (v) => {
+    const res = await api('POST', '/signUp', { body: v });
+    $('signup-form').reset();
+    $('login-userName').value = (res.user && res.user.userName) || v.userName;
+    showPageMessage(`Account created. We sent a verification link to ${v.email}: open it, then log in.`);
+    $('page-message').focus();
+  });
+
+  onSubmit($('forgot-form'), async (v) => {
+    const res = await api('POST', '/forgetPassword', { body: { email: v.email } });
+    formOk($('forgot-form'), res.message || 'If an account has this email, a reset link is on its way.');
+  });
+
+  onSubmit($('resend-form'), async (v) => {
+    const res = await api('POST', '/resendVerification', { body: { email: v.email } });
+    formOk($('resend-form'), res.message || 'If this account still needs verifying, a new link is on its way.');
+  });
+}
+
+function formOk(form, text) {
+  const p = form.querySelector('.form-ok');
+  setText(p, text);
+  p.hidden = false;
+}
+
+// ---- signed in ----------------------------------------------------------
+
+function wireSignedIn() {
+  $('logout').addEventListener('click', async () => {
+    await logOut();
+    showPageMessage('You are logged out.');
+  });
+
+  const form = $('ticket-form');
+  onSubmit(form, async (v) => {
+    form.querySelector('.form-ok').hidden = true;
+    const res = await call('POST', '/sendTicket', { body: { ticketContent: v.ticketContent } });
+    form.reset();
+    const ticket = res.data;
+    if (ticket && state.page === 1) upsertTicket(ticket, { prepend: true });
+    formOk(form, `Ticket sent. Its number is ${res.ticketId || (ticket && ticket.id)}.`);
+  });
+}
+
+async function showSignedIn() {
+  const user = pb.authStore.record || {};
+  setText($('whoami'), user.userName || user.email || 'customer');
+  $('session').hidden = false;
+  $('signed-out').hidden = true;
+  $('signed-in').hidden = false;
+  await subscribe();
+  await loadTickets(1);
+}
+
+function showSignedOut() {
+  $('session').hidden = true;
+  $('signed-in').hidden = true;
+  $('signed-out').hidden = false;
+  $('tickets').replaceChildren();
+  state.tickets = [];
+}
+
+async function logOut() {
+  if (state.unsubscribe) {
+    const stop = state.unsubscribe;
+    state.unsubscribe = null;
+    try { await stop(); } catch { /* already gone */ }
+  }
+  pb.realtime.unsubscribe();
+  pb.authStore.clear();
+  showSignedOut();
+}
+
+// subscribe listens to the customer's own ticket events; after a reconnect
+// the list is reloaded, as events may have been missed meanwhile.
+async function subscribe() {
+  const live = $('live');
+  pb.realtime.onDisconnect = () => {
+    if (!token()) return;
+    live.dataset.state = 'off';
+    setText(live, 'Reconnecting…');
+  };
+  try {
+    await pb.realtime.subscribe('PB_CONNECT', () => {
+      live.dataset.state = 'on';
+      setText(live, 'Live');
+      if (state.connectedOnce) loadTickets(state.page);
+      state.connectedOnce = true;
+    });
+    state.unsubscribe = await pb.collection('tickets').subscribe('*', onTicketEvent);
+  } catch {
+    live.dataset.state = 'off';
+    setText(live, 'Not live: reload the page to see new answers');
+  }
+}
+
+function onTicketEvent(e) {
+  if (!e || !e.record) return;
+  if (e.action === 'delete') {
+    removeTicket(e.record.id);
+    return;
+  }
+  const before = state.tickets.find((t) => t.id === e.record.id);
+  if (!before && state.page !== 1) return;
+  upsertTicket(e.record, { prepend: true });
+  const had = before ? (before.ticketAnswers || []).length : 0;
+  const now = (e.record.ticketAnswers || []).length;
+  if (before && now > had) announce(`New answer on your ticket ${e.record.id}.`);
+}
+
+async function loadTickets(page) {
+  const list = $('tickets');
+  list.setAttribute('aria-busy', 'true');
+  const err = $('tickets-error');
+  err.hidden = true;
+  try {
+    const res = await call('GET', '/getUserTickets', { query: { page, limit: PAGE_SIZE } });
+    state.page = Number(res.page) || page;
+    state.tickets = Array.isArray(res.data) ? res.data : [];
+    renderTickets();
+    renderPager($('tickets-pager'), res, (p) => loadTickets(p));
+  } catch (e) {
+    if (!token()) return;
+    setText(err, e.message);
+    err.hidden = false;
+  } finally {
+    list.setAttribute('aria-busy', 'false');
+  }
+}
+
+function upsertTicket(ticket, { prepend }) {
+  const i = state.tickets.findIndex((t) => t.id === ticket.id);
+  if (i >= 0) state.tickets[i] = ticket;
+  else if (prepend) state.tickets.unshift(ticket);
+  else state.tickets.push(ticket);
+  renderTickets();
+}
+
+function removeTicket(id) {
+  state.tickets = state.tickets.filter((t) => t.id !== id);
+  renderTickets();
+}
+
+function renderTickets() {
+  const list = $('tickets');
+  list.replaceChildren(...state.tickets.map(renderTicket));
+  $('tickets-empty').hidden = state.tickets.length > 0;
+}
+
+function statusBadge(t) {
+  if (t.ticketStatus === 'closed') return el('span', { className: 'badge closed' }, 'Closed');
+  if (t.isTaken) return el('span', { className: 'badge taken' }, 'In progress');
+  return el('span', { className: 'badge open' }, 'Open');
+}
+
+function renderTicket(t) {
+  const answers = Array.isArray(t.ticketAnswers) ? t.ticketAnswers : [];
+  return el('li', { className: 'ticket', 'data-id': t.id, 'data-status': t.ticketStatus },
+    el('div', { className: 'ticket-meta' },
+      statusBadge(t),
+      t.isHighPriority ? el('span', { className: 'badge priority' }, 'High priority') : null,
+      el('span', { className: 'muted' }, 'Ticket ', el('code', {}, t.id), ' · sent ', timeEl(t.createdAt)),
+    ),
+    el('p', { className: 'ticket-content' }, t.ticketContent),
+    el('h3', { className: 'answers-heading' }, answers.length ? `Answers (${answers.length})` : 'No answer yet'),
+    answers.length ? el('ol', { className: 'answers' }, answers.map((a) => el('li', { className: 'answer', 'data-id': a.id },
+      el('p', { className: 'answer-text' }, a.answer),
+      el('p', { className: 'muted small' }, 'Support team · ', timeEl(a.createdAt)),
+    ))) : null,
+  );
+}
+
+// ---- start --------------------------------------------------------------
+
+wireSignedOut();
+wireSignedIn();
+if (pb.authStore.isValid && pb.authStore.record && pb.authStore.record.collectionName !== 'admins') {
+  showSignedIn().catch((err) => showPageMessage(err.message, 'error'));
+} else {
+  pb.authStore.clear();
+  showSignedOut();
+}

@@ -10,6 +10,8 @@ import (
 	"github.com/pocketbase/dbx"
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
+
+	"ticketportal/store"
 )
 
 // Page sizes of the list routes.
@@ -91,7 +93,19 @@ type listQuery struct {
 	collection string
 	where      dbx.Expression
 	orderBy    []string
-	shape      func(app core.App, page []*core.Record) error
+	// countKey names the store's ticket counter that holds the exact total
+	// of the selection; without one the selection is counted.
+	countKey string
+	shape    func(app core.App, page []*core.Record) error
+}
+
+// total is the exact number of records q selects.
+func (q listQuery) total(app core.App) (int64, error) {
+	if q.countKey != "" {
+		n, err := store.CountTickets(app, q.countKey)
+		return int64(n), err
+	}
+	return app.CountRecords(q.collection, q.where)
 }
 
 // respondList answers one page of q with the exact total. A page past the
@@ -105,7 +119,7 @@ func respondList(e *core.RequestEvent, message string, q listQuery) error {
 		}
 		return e.BadRequestError("The "+name+" parameter must be a whole number of at least 1.", errs)
 	}
-	total, err := e.App.CountRecords(q.collection, q.where)
+	total, err := q.total(e.App)
 	if err != nil {
 		return e.InternalServerError("", err)
 	}

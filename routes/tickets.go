@@ -130,6 +130,7 @@ func getUserTickets(e *core.RequestEvent) error {
 	return respondList(e, "Your tickets.", listQuery{
 		collection: policy.Tickets,
 		where:      dbx.HashExp{"customerId": e.Auth.Id},
+		countKey:   store.CountKeyCustomer(e.Auth.Id),
 		orderBy:    []string{"createdAt DESC", "rowid DESC"},
 		shape:      attachAnswers,
 	})
@@ -139,6 +140,7 @@ func getAllActiveTickets(e *core.RequestEvent) error {
 	return respondList(e, "Active tickets.", listQuery{
 		collection: policy.Tickets,
 		where:      dbx.HashExp{"ticketStatus": policy.StatusActive},
+		countKey:   store.CountKeyStatus(policy.StatusActive),
 		orderBy:    []string{"isHighPriority DESC", "createdAt DESC", "rowid DESC"},
 		shape:      attachAnswers,
 	})
@@ -148,6 +150,7 @@ func getAllClosedTickets(e *core.RequestEvent) error {
 	return respondList(e, "Closed tickets.", listQuery{
 		collection: policy.Tickets,
 		where:      dbx.HashExp{"ticketStatus": policy.StatusClosed},
+		countKey:   store.CountKeyStatus(policy.StatusClosed),
 		orderBy:    []string{"createdAt DESC", "rowid DESC"},
 		shape:      attachAnswers,
 	})

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(here, '..', '..');
-export const bin = process.env.PORTAL_BIN || join(repoRoot, 'bin', 'ticketportal');
+// A relative PORTAL_BIN is taken from the directory the tests run in.
+export const bin = process.env.PORTAL_BIN ? resolve(process.env.PORTAL_BIN) : join(repoRoot, 'bin', 'ticketportal');
 
 export function freePort() {
   return new Promise((ok, fail) => {

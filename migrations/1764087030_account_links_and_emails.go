@@ -8,16 +8,15 @@ import (
 	"ticketportal/policy"
 )
 
-// Accounts' mail links and password length.
+// Accounts' mail links and case-insensitive emails.
 //
 // PocketBase's own request-verification, request-password-reset and
 // request-email-change endpoints mail the collections' templates; they now
 // link to the portal's pages (/verifyAccount, /resetPassword,
 // /confirmEmailChange) instead of the dashboard, like the portal's own mails.
-// Passwords are 8 to 72 characters (bcrypt's limit) on every path. Emails
-// are unique regardless of case (the hooks already refuse case-variants), and
-// their index says so, so that every email lookup, PocketBase's own included,
-// ignores case and still uses the index.
+// Emails are unique regardless of case (the hooks already refuse
+// case-variants), and their index says so, so that every email lookup,
+// PocketBase's own included, ignores case and still uses the index.
 func init() {
 	m.Register(func(app core.App) error {
 		for _, name := range []string{policy.Users, policy.Admins} {
@@ -36,10 +35,6 @@ func init() {
 			c.ConfirmEmailChangeTemplate = core.EmailTemplate{
 				Subject: "{APP_NAME}: confirm your new email address",
 				Body:    linkBody("You asked to change the email address of your {APP_NAME} account to this one.", "{APP_URL}/confirmEmailChange?token={TOKEN}", "Confirm my new email address"),
-			}
-			if f, ok := c.Fields.GetByName(core.FieldNamePassword).(*core.PasswordField); ok {
-				f.Min = 8
-				f.Max = 72
 			}
 			if idx, ok := dbutils.FindSingleColumnUniqueIndex(c.Indexes, core.FieldNameEmail); ok {
 				c.AddIndex(idx.IndexName, true, "`email` COLLATE NOCASE", "`email` != ''")

@@ -54,7 +54,8 @@ func readJSON(e *core.RequestEvent, dst any) error {
 	if errors.As(err, &serr) {
 		name := strings.TrimPrefix(string(serr.JSONPointer), "/")
 		if name != "" && !strings.Contains(name, "/") {
-			if serr.GoType == nil {
+			// json/v2 reports an unknown member with the struct as GoType
+			if errors.Is(err, jsonv2.ErrUnknownName) || serr.GoType == nil {
 				return e.BadRequestError("Unknown field "+name+".", validation.Errors{
 					name: validation.NewError("validation_unknown_field", "Unknown field."),
 				})

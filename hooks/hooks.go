@@ -11,4 +11,6 @@ func Register(app core.App) {
 	bindTickets(app)
 	bindCounts(app)
 	bindSettings(app)
+	bindHardening(app)
+	bindRealtime(app)
 }

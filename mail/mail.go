@@ -16,7 +16,6 @@ import (
 
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/mailer"
-	"github.com/pocketbase/pocketbase/tools/routine"
 )
 
 //go:embed templates/*.tmpl
@@ -60,14 +59,4 @@ func Build(app core.App, to string, name string, values map[string]any) (*mailer
 		HTML:    htmlBody.String(),
 		Text:    strings.TrimSpace(textBody.String()) + "\n",
 	}, nil
-}
-
-// Deliver sends msg in the background: the request that caused the mail
-// never waits for SMTP and never fails because of it. Failures are logged.
-func Deliver(app core.App, msg *mailer.Message) {
-	routine.FireAndForget(func() {
-		if err := app.NewMailClient().Send(msg); err != nil {
-			app.Logger().Error("mail delivery failed", "subject", msg.Subject, "error", err)
-		}
-	})
 }

@@ -7,6 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/types"
+
 	"ticketportal/policy"
 	"ticketportal/testapp"
 )
@@ -31,6 +35,14 @@ func race(t *testing.T, n int, send func(i int) (int, []byte)) ([]int, [][]byte)
 	return statuses, bodies
 }
 
+// slowWrites makes every create and update of the collection take d longer,
+// inside its transaction, so that an implementation reading a ticket outside
+// the transaction that writes it would let several racers through.
+func slowWrites(app core.App, collection string, d time.Duration) {
+	app.OnRecordCreate(collection).BindFunc(func(e *core.RecordEvent) error { time.Sleep(d); return e.Next() })
+	app.OnRecordUpdate(collection).BindFunc(func(e *core.RecordEvent) error { time.Sleep(d); return e.Next() })
+}
+
 func count(statuses []int, status int) int {
 	n := 0
 	for _, s := range statuses {
@@ -50,6 +62,7 @@ func TestTicketTakeRace(t *testing.T) {
 		ids[i], tokens[i] = newAdmin(t, app, name)
 		names[ids[i]] = name
 	}
+	slowWrites(app, policy.Tickets, 50*time.Millisecond)
 	base := testapp.Serve(t, app)
 
 	statuses, bodies := race(t, n, func(i int) (int, []byte) {
@@ -115,9 +128,20 @@ func TestTicketAnswerRace(t *testing.T) {
 }
 
 // Answers racing a close: every answer that got 200 is stored, every one
-// that got 409 is not, and none lands after the close.
+// that got 409 is not, and none was written after the close.
 func TestTicketAnswerCloseRace(t *testing.T) {
 	app := testapp.New(t)
+	var closedAt types.DateTime
+	app.OnRecordUpdate(policy.Tickets).BindFunc(func(e *core.RecordEvent) error {
+		if err := e.Next(); err != nil {
+			return err
+		}
+		if e.Record.Original().GetString("ticketStatus") == policy.StatusActive && e.Record.GetString("ticketStatus") == policy.StatusClosed {
+			closedAt = e.Record.GetDateTime("updatedAt")
+		}
+		return nil
+	})
+	slowWrites(app, policy.Answers, 10*time.Millisecond)
 	base := testapp.Serve(t, app)
 	admin := testapp.Token(t, testapp.Admin)
 	const n = 30
@@ -129,7 +153,7 @@ func TestTicketAnswerCloseRace(t *testing.T) {
 		return call(t, "PATCH", base+"/sendAnswerOnTicket/"+testapp.TicketId, admin, fmt.Sprintf(`{"answer":"Racing answer %d."}`, i))
 	})
 
-	if statuses[n/2] != 200 {
+	if statuses[n/2] != 200 || closedAt.IsZero() {
 		t.Fatalf("close: %d", statuses[n/2])
 	}
 	answers := append(append([]int{}, statuses[:n/2]...), statuses[n/2+1:]...)
@@ -140,14 +164,13 @@ func TestTicketAnswerCloseRace(t *testing.T) {
 	if got := answersOf(t, app, testapp.TicketId); got != ok {
 		t.Fatalf("%d answers stored, but %d got 200", got, ok)
 	}
-	ticket, _ := app.FindRecordById(policy.Tickets, testapp.TicketId)
 	late, err := app.FindRecordsByFilter(policy.Answers, "ticket = {:t} && createdAt > {:closed}", "", 0, 0,
-		map[string]any{"t": testapp.TicketId, "closed": ticket.GetDateTime("updatedAt").String()})
+		dbx.Params{"t": testapp.TicketId, "closed": closedAt.String()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ticket.GetString("ticketStatus") != policy.StatusClosed || len(late) != 0 {
-		t.Errorf("status %q, %d answers after the close", ticket.GetString("ticketStatus"), len(late))
+	if len(late) != 0 {
+		t.Errorf("%d answers were written after the ticket was closed at %s", len(late), closedAt)
 	}
 	t.Logf("%d answers raced a close: %d stored before it, %d refused with 409", n, ok, refused)
 }

@@ -58,11 +58,7 @@ func login(e *core.RequestEvent) error {
 
 	// the collection's auth rule (customers: verified = true) decides who
 	// gets a token, as on PocketBase's own auth endpoints
-	info, err := e.RequestInfo()
-	if err != nil {
-		return e.InternalServerError("", err)
-	}
-	if ok, _ := e.App.CanAccessRecord(account, info, account.Collection().AuthRule); !ok {
+	if ok, _ := e.App.CanAccessRecord(account, callerInfo(e), account.Collection().AuthRule); !ok {
 		if !account.Verified() {
 			return e.ForbiddenError("Verify your email before you log in: open the link we mailed you, or ask for a new one.", nil)
 		}

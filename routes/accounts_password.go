@@ -76,7 +76,7 @@ func resetPassword(e *core.RequestEvent) error {
 		if err != nil {
 			return err
 		}
-		account.SetPassword(body.Password)
+		setPassword(account, body.Password)
 		if !account.Verified() && account.Email() == tokenEmail(body.Token) {
 			account.SetVerified(true) // the mailbox just proved it is theirs
 		}

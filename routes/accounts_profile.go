@@ -120,7 +120,7 @@ func changePassword(e *core.RequestEvent) error {
 	if !account.ValidatePassword(body.OldPassword) {
 		return fieldError(e, "The old password is wrong.", "oldPassword", "validation_invalid_password", "Wrong password.")
 	}
-	account.SetPassword(body.Password)
+	setPassword(account, body.Password)
 	if err := e.App.Save(account); err != nil {
 		return accountSaveError(e, err)
 	}

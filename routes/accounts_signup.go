@@ -41,7 +41,7 @@ func signUp(e *core.RequestEvent) error {
 	}
 	user := core.NewRecord(users)
 	user.SetEmail(body.Email)
-	user.SetPassword(body.Password)
+	setPassword(user, body.Password)
 	user.SetVerified(false)
 	user.Set("userName", body.UserName)
 	user.Set("userFirstName", body.UserFirstName)

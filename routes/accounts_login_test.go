@@ -129,6 +129,21 @@ func TestLoginTokenWorksOnPocketBaseAPI(t *testing.T) {
 	}
 }
 
+// TestLoginTokenWorksOnRealtime: an agent's login token joins the admin
+// room on PocketBase's realtime API, which refuses guests.
+func TestLoginTokenWorksOnRealtime(t *testing.T) {
+	app := testapp.New(t)
+	base := testapp.Serve(t, app)
+	status, b := acctCall(t, http.MethodPost, base+"/login", "", `{"userName":"agent1","password":"`+testapp.Password+`"}`)
+	if status != 200 {
+		t.Fatalf("login: %d %v", status, b["_raw"])
+	}
+	if status := testapp.ConnectSSE(t, base).Subscribe("", "adminsRoom"); status == http.StatusNoContent {
+		t.Fatalf("a guest joined the admin room")
+	}
+	testapp.ConnectSSE(t, base).MustSubscribe(b["token"].(string), "adminsRoom")
+}
+
 // TestLoginSpendsTheSameTimeForUnknownAccounts: an unknown account costs a
 // bcrypt comparison too, so timing does not tell which accounts exist.
 func TestLoginSpendsTheSameTimeForUnknownAccounts(t *testing.T) {
@@ -146,7 +161,7 @@ func TestLoginSpendsTheSameTimeForUnknownAccounts(t *testing.T) {
 		sort.Slice(runs, func(i, j int) bool { return runs[i] < runs[j] })
 		return runs[len(runs)/2]
 	}
-	timeOf(`{"userName":"nobody","password":"warm-up-password"}`)
+	acctCall(t, http.MethodPost, base+"/login", "", `{"userName":"nobody","password":"warm-up-password"}`)
 	wrong := timeOf(`{"userName":"alice","password":"wrong-password"}`)
 	unknown := timeOf(`{"userName":"nobody","password":"wrong-password"}`)
 	if unknown < wrong/3 {

@@ -1,6 +1,8 @@
 package routes_test
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -27,6 +29,7 @@ type acctWant struct {
 	events  map[string]int
 	check   func(t testing.TB, app *tests.TestApp, body []byte)
 	html    bool // a page, whose form may have a field named "password"
+	headers func(t testing.TB, h http.Header, body []byte)
 }
 
 // acctKinds are the caller kinds, in the order the tables run them.
@@ -88,14 +91,18 @@ func acctRun(t *testing.T, name, method, url, body string, headers map[string]st
 			before(t, app)
 		}
 	}
-	if w.check != nil {
-		check := w.check
+	if w.check != nil || w.headers != nil {
 		s.AfterTestFunc = func(t testing.TB, app *tests.TestApp, res *http.Response) {
 			raw, err := io.ReadAll(res.Body)
 			if err != nil {
 				t.Fatal(err)
 			}
-			check(t, app, raw)
+			if w.headers != nil {
+				w.headers(t, res.Header, raw)
+			}
+			if w.check != nil {
+				w.check(t, app, raw)
+			}
 		}
 	}
 	s.Test(t)
@@ -262,6 +269,29 @@ func acctOnePage(t testing.TB, _ *tests.TestApp, body []byte) {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %s", want)
 		}
+	}
+}
+
+// acctScriptAllowed checks that the page's inline script may run under the
+// page's Content-Security-Policy (allowed by its hash) and that the policy
+// still allows no other inline script.
+func acctScriptAllowed(t testing.TB, h http.Header, body []byte) {
+	t.Helper()
+	page := string(body)
+	start, end := strings.Index(page, "<script>"), strings.Index(page, "</script>")
+	if start < 0 || end < start {
+		t.Fatal("the page has no inline script")
+	}
+	sum := sha256.Sum256([]byte(page[start+len("<script>") : end]))
+	csp := h.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'") {
+		t.Errorf("the policy does not allow the page's script: %s", csp)
+	}
+	if strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "script-src 'self'") {
+		t.Errorf("the policy is too wide: %s", csp)
+	}
+	if h.Get("Cache-Control") != "no-store" || h.Get("Referrer-Policy") != "no-referrer" {
+		t.Errorf("a page with a token may be cached or sent on: %v", h)
 	}
 }
 

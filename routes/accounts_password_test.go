@@ -85,7 +85,7 @@ func TestResetPasswordPage(t *testing.T) {
 
 	form := acctWant{status: 200, content: []string{"<h1>Choose a new password</h1>", `action="/resetPassword"`,
 		`<label for="password">`, `<label for="confirmPassword">`, `name="token" value="` + tok + `"`, `fetch(`, `role="status"`},
-		check: acctOnePage, html: true}
+		check: acctOnePage, html: true, headers: acctScriptAllowed}
 	acctTable(t, "opens alice's reset link", http.MethodGet, "/resetPassword?token="+tok, "", nil, acctEach(form, acctKinds...))
 	for name, bad := range map[string]string{"no token": "", "garbage": "abc", "a verification token": verification} {
 		acctRun(t, "reset page with "+name, http.MethodGet, "/resetPassword?token="+bad, "", nil, nil,

@@ -156,7 +156,7 @@ func TestConfirmEmailChange(t *testing.T) {
 	// the page: a form that asks for the password; public, the token decides
 	page := acctWant{status: 200, content: []string{"<h1>Confirm your new email</h1>", "alice.new@example.com",
 		`<label for="password">`, `action="/confirmEmailChange"`, `value="` + tok + `"`},
-		check: acctChecks(acctField(policy.Users, testapp.CustomerId, "email", "alice@example.com"), acctOnePage), html: true}
+		check: acctChecks(acctField(policy.Users, testapp.CustomerId, "email", "alice@example.com"), acctOnePage), html: true, headers: acctScriptAllowed}
 	acctTable(t, "opens alice's email change link", http.MethodGet, "/confirmEmailChange?token="+tok, "", nil, acctEach(page, acctKinds...))
 	acctRun(t, "a bad email change link", http.MethodGet, "/confirmEmailChange?token=nope", "", nil, nil,
 		acctWant{status: 400, content: []string{"<h1>This link does not work</h1>"}, check: acctOnePage})

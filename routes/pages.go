@@ -2,10 +2,16 @@ package routes
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/base64"
 	"html/template"
+	"regexp"
+	"strings"
 
 	"github.com/pocketbase/pocketbase/core"
+
+	"ticketportal/hooks"
 )
 
 // The pages behind the mailed links, rendered on the server with
@@ -33,7 +39,8 @@ type accountPage struct {
 }
 
 // renderAccountPage answers with the named page. Pages carry tokens, so they are
-// neither cached nor sent on as referrers.
+// neither cached nor sent on as referrers. The portal's Content-Security-Policy
+// allows no inline script; a page's own form script is allowed by its hash.
 func renderAccountPage(e *core.RequestEvent, status int, name string, p accountPage) error {
 	p.AppName = e.App.Settings().Meta.AppName
 	var buf bytes.Buffer
@@ -42,5 +49,31 @@ func renderAccountPage(e *core.RequestEvent, status int, name string, p accountP
 	}
 	e.Response.Header().Set("Cache-Control", "no-store")
 	e.Response.Header().Set("Referrer-Policy", "no-referrer")
+	if csp := pageCSP(buf.String()); csp != "" {
+		e.Response.Header().Set("Content-Security-Policy", csp)
+	}
 	return e.HTML(status, buf.String())
+}
+
+var (
+	inlineScript = regexp.MustCompile(`(?s)<script>(.*?)</script>`)
+	scriptSrc    = regexp.MustCompile(`script-src [^;]*`)
+)
+
+// pageCSP is the portal's policy with the hashes of the page's inline
+// scripts added to its script-src, or "" for a page without any.
+func pageCSP(html string) string {
+	var hashes []string
+	for _, m := range inlineScript.FindAllStringSubmatch(html, -1) {
+		sum := sha256.Sum256([]byte(m[1]))
+		hashes = append(hashes, "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'")
+	}
+	if len(hashes) == 0 {
+		return ""
+	}
+	allowed := strings.Join(hashes, " ")
+	if loc := scriptSrc.FindStringIndex(hooks.PageCSP); loc != nil {
+		return hooks.PageCSP[:loc[1]] + " " + allowed + hooks.PageCSP[loc[1]:]
+	}
+	return hooks.PageCSP + "; script-src 'self' " + allowed
 }

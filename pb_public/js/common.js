@@ -62,6 +62,13 @@ function append(node, children) {
   }
 }
 
+// fill replaces an element's children with the given nodes and strings
+// (as text), skipping null, undefined and false.
+export function fill(node, ...children) {
+  node.replaceChildren();
+  append(node, children);
+}
+
 // setText replaces an element's content with plain text.
 export function setText(node, text) {
   node.textContent = text == null ? '' : String(text);

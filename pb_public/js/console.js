@@ -6,7 +6,7 @@
 import PocketBase, { LocalAuthStore } from '/vendor/pocketbase-0.28.1.es.mjs';
 import {
   api, ApiError, el, setText, onSubmit, busy, timeEl, announce, renderPager, parseDate,
-  clearErrors, showFieldError,
+  clearErrors, showFieldError, fill,
 } from '/js/common.js';
 
 const QUEUE_PAGE = 100; // the queue is loaded whole, 100 at a time
@@ -24,6 +24,7 @@ const state = {
   selected: null, // the ticket shown in the detail panel
   view: 'queue',
   connectedOnce: false,
+  fresh: new Set(), // ids of tickets that just arrived (highlighted)
 };
 
 const isSuper = () => state.me && state.me.role === 'superAdmin';
@@ -172,11 +173,10 @@ function onTicketEvent(e) {
     forgetTicket(t.id, 'This ticket was deleted.');
     return;
   }
-  const isNew = e.action === 'create' && !state.queue.some((q) => q.id === t.id);
+  const isNew = e.action === 'create' && t.ticketStatus === 'active' && !state.queue.some((q) => q.id === t.id);
+  if (isNew) markFresh(t.id);
   applyTicket(t);
-  if (isNew && t.ticketStatus === 'active') {
-    announce(`New ticket from ${t.customerUserName || 'a customer'}.`);
-  }
+  if (isNew) announce(`New ticket from ${t.customerUserName || 'a customer'}.`);
   ensureAgent(t.takenBy);
   for (const a of t.ticketAnswers || []) ensureAgent(a.adminId);
 }
@@ -195,9 +195,14 @@ function onMarked(msg) {
   if (inQueue) applyTicket(patch(inQueue));
   else if (state.selected && state.selected.id === msg.ticketId) applyTicket(patch(state.selected));
   if (state.selected && state.selected.id === msg.ticketId && msg.by && msg.by !== state.me.id) {
-    const who = agentName(msg.by);
-    const what = { taken: 'took', closed: 'closed', 'high priority': 'flagged as high priority' }[msg.ticketStatus] || 'changed';
-    showMessage($('action-ok'), `${who.charAt(0).toUpperCase()}${who.slice(1)} ${what} this ticket.`);
+    const what = { taken: 'taken', closed: 'closed', 'high priority': 'marked high priority' }[msg.ticketStatus] || 'changed';
+    showMessage($('action-error'), '');
+    showMessage($('action-ok'), `This ticket was just ${what} by ${agentName(msg.by)}.`);
+    if (!state.agents.has(msg.by)) {
+      // name the agent once its name is known
+      ensureAgent(msg.by).then(() => showMessage($('action-ok'), `This ticket was just ${what} by ${agentName(msg.by)}.`));
+      return;
+    }
   }
   ensureAgent(msg.by);
 }
@@ -218,6 +223,12 @@ function applyTicket(t) {
   renderQueue();
   renderClosed();
   renderDetail();
+}
+
+// markFresh highlights a newly arrived ticket's row for a moment.
+function markFresh(id) {
+  state.fresh.add(id);
+  setTimeout(() => state.fresh.delete(id), 2000);
 }
 
 function forgetTicket(id, message) {
@@ -263,9 +274,19 @@ async function loadQueue() {
   }
 }
 
+// renderRows redraws a list of ticket rows, keeping the keyboard focus on
+// the row that had it.
+function renderRows(list, tickets) {
+  const focused = list.contains(document.activeElement) && document.activeElement.closest('li');
+  const focusedId = focused && focused.dataset.id;
+  list.replaceChildren(...tickets.map(ticketRow));
+  const again = focusedId && list.querySelector(`li[data-id="${CSS.escape(focusedId)}"] button`);
+  if (again) again.focus();
+}
+
 function renderQueue() {
   state.queue.sort(byQueueOrder);
-  $('queue').replaceChildren(...state.queue.map(ticketRow));
+  renderRows($('queue'), state.queue);
   $('queue-empty').hidden = state.queue.length > 0;
   setText($('queue-count'), state.queue.length ? `(${state.queue.length})` : '');
 }
@@ -286,7 +307,7 @@ function ticketRow(t) {
   return el('li', { 'data-id': t.id },
     el('button', {
       type: 'button',
-      className: `row${t.isHighPriority ? ' high' : ''}${selected ? ' selected' : ''}`,
+      className: `row${t.isHighPriority ? ' high' : ''}${selected ? ' selected' : ''}${state.fresh.has(t.id) ? ' fresh' : ''}`,
       'aria-current': selected ? 'true' : null,
       onclick: () => openTicket(t),
     },
@@ -337,7 +358,7 @@ function renderDetail() {
   const active = t.ticketStatus === 'active';
   setText($('detail-heading'), `Ticket ${t.id}`);
   const answers = Array.isArray(t.ticketAnswers) ? t.ticketAnswers : [];
-  $('detail-body').replaceChildren(
+  fill($('detail-body'),
     el('p', { className: 'ticket-meta' },
       el('span', { className: `badge ${active ? 'open' : 'closed'}` }, active ? 'Active' : 'Closed'),
       t.isHighPriority ? el('span', { className: 'badge priority' }, 'High priority') : null,
@@ -480,7 +501,7 @@ async function loadClosed(page) {
 
 function renderClosed() {
   if (!state.closed.loaded) return;
-  $('closed').replaceChildren(...state.closed.items.map(ticketRow));
+  renderRows($('closed'), state.closed.items);
   $('closed-empty').hidden = state.closed.items.length > 0;
 }
 

@@ -12,7 +12,7 @@ const pb = new PocketBase(window.location.origin, new LocalAuthStore('ticketport
 pb.autoCancellation(false);
 
 const $ = (id) => document.getElementById(id);
-const state = { page: 1, tickets: [], unsubscribe: null, connectedOnce: false };
+const state = { page: 1, tickets: [], unsubscribe: null, connectedOnce: false, fresh: new Set() };
 
 function token() {
   return pb.authStore.token;
@@ -162,9 +162,14 @@ function onTicketEvent(e) {
   const before = state.tickets.find((t) => t.id === e.record.id);
   if (!before && state.page !== 1) return;
   upsertTicket(e.record, { prepend: true });
-  const had = before ? (before.ticketAnswers || []).length : 0;
-  const now = (e.record.ticketAnswers || []).length;
-  if (before && now > had) announce(`New answer on your ticket ${e.record.id}.`);
+  if (!before) return;
+  const known = new Set((before.ticketAnswers || []).map((a) => a.id));
+  const added = (e.record.ticketAnswers || []).filter((a) => !known.has(a.id));
+  if (added.length) {
+    for (const a of added) markFresh(a.id);
+    renderTickets();
+    announce(`New answer on your ticket ${e.record.id}.`);
+  }
 }
 
 async function loadTickets(page) {
@@ -195,6 +200,12 @@ function upsertTicket(ticket, { prepend }) {
   renderTickets();
 }
 
+// markFresh highlights a newly arrived answer for a moment.
+function markFresh(id) {
+  state.fresh.add(id);
+  setTimeout(() => state.fresh.delete(id), 2000);
+}
+
 function removeTicket(id) {
   state.tickets = state.tickets.filter((t) => t.id !== id);
   renderTickets();
@@ -222,7 +233,7 @@ function renderTicket(t) {
     ),
     el('p', { className: 'ticket-content' }, t.ticketContent),
     el('h3', { className: 'answers-heading' }, answers.length ? `Answers (${answers.length})` : 'No answer yet'),
-    answers.length ? el('ol', { className: 'answers' }, answers.map((a) => el('li', { className: 'answer', 'data-id': a.id },
+    answers.length ? el('ol', { className: 'answers' }, answers.map((a) => el('li', { className: state.fresh.has(a.id) ? 'answer fresh' : 'answer', 'data-id': a.id },
       el('p', { className: 'answer-text' }, a.answer),
       el('p', { className: 'muted small' }, 'Support team · ', timeEl(a.createdAt)),
     ))) : null,

@@ -13,13 +13,15 @@ import (
 	"github.com/pocketbase/pocketbase/tools/hook"
 
 	"ticketportal/commands"
+	"ticketportal/durability"
 	"ticketportal/hooks"
 	_ "ticketportal/migrations"
 	"ticketportal/routes"
 )
 
 func main() {
-	app := pocketbase.New()
+	// data.db commits are fsynced: a ticket answered 201 survives a power loss.
+	app := pocketbase.NewWithConfig(pocketbase.Config{DBConnect: durability.Connect})
 
 	migratecmd.MustRegister(app, app.RootCmd, migratecmd.Config{})
 	app.RootCmd.AddCommand(commands.NewSuperadminCommand(app))

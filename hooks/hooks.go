@@ -10,6 +10,7 @@ func Register(app core.App) {
 	bindAccounts(app)
 	bindTickets(app)
 	bindCounts(app)
+	bindAdmins(app)
 	bindSettings(app)
 	bindHardening(app)
 	bindRealtime(app)

@@ -213,6 +213,13 @@ func TestAdminsRecordAPI(t *testing.T) {
 			testapp.Operator:   noContent,
 		}))
 
+	scenario(t, "deletes agent2, who holds a ticket", "DELETE", base+"/"+testapp.OtherAdminId, "", map[string]want{
+		testapp.SuperAdmin: withCheck(noContent, func(t testing.TB, app *tests.TestApp) {
+			field("tickets", testapp.TakenTicketId, "takenBy", "")(t, app)
+			field("tickets", testapp.TakenTicketId, "isTaken", "false")(t, app)
+		}),
+	})
+
 	scenario(t, "deletes the superAdmin", "DELETE", boss, "", merge(
 		every(withCheck(hidden404, exists("admins", testapp.SuperAdminId, true)), everyone...),
 		map[string]want{testapp.Operator: noContent}))

@@ -113,32 +113,11 @@ func deleteAdmin(e *core.RequestEvent) error {
 	if admin.GetString("role") != policy.RoleAdmin {
 		return e.ForbiddenError("A superAdmin cannot be deleted here.", nil)
 	}
-	err = e.App.RunInTransaction(func(tx core.App) error {
-		if err := releaseTickets(tx, admin.Id); err != nil {
-			return err
-		}
-		return tx.Delete(admin) // its tokens die with the record
-	})
-	if err != nil {
+	// its tokens die with the record; a hook frees the tickets it held
+	if err := e.App.Delete(admin); err != nil {
 		return e.InternalServerError("", err)
 	}
 	return e.JSON(http.StatusOK, map[string]string{"message": "The admin has been deleted."})
-}
-
-// releaseTickets frees the active tickets an admin holds, so that the rest
-// of the team can take them.
-func releaseTickets(tx core.App, adminId string) error {
-	held, err := tx.FindAllRecords(policy.Tickets, dbx.HashExp{"takenBy": adminId, "ticketStatus": policy.StatusActive})
-	if err != nil {
-		return err
-	}
-	for _, t := range held {
-		t.Set("takenBy", "")
-		if err := tx.Save(t); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func getAllAdmins(e *core.RequestEvent) error {

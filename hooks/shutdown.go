@@ -49,7 +49,10 @@ func bindShutdown(app core.App) {
 			mu.Lock()
 			srv := server
 			mu.Unlock()
-			if srv != nil {
+			// A restart (after a backup restore) is PocketBase's own dance:
+			// its hook keeps serve from returning until execve, which an
+			// early Shutdown here would defeat.
+			if srv != nil && !te.IsRestart {
 				ctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
 				if err := srv.Shutdown(ctx); err != nil {
 					te.App.Logger().Warn("requests still running at shutdown were cut off", "error", err)

@@ -9,9 +9,9 @@ import (
 	"net/http"
 	"strings"
 
+	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/router"
-	validation "github.com/pocketbase/ozzo-validation/v4"
 
 	"ticketportal/policy"
 )

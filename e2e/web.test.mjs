@@ -212,7 +212,9 @@ describe('web pages in Chromium', () => {
     for (const page of [agent1, agent2]) {
       const row = page.locator(`#queue li[data-id="${ticketId}"]`);
       await row.waitFor(WAIT);
-      assert.match(await row.innerText(), /PC LOAD LETTER/);
+      assert.match(await row.innerText(), /<b>PC LOAD LETTER<\/b> <img src=x/); // shown as text
+      assert.equal(await row.locator('b, img').count(), 0);
+      assert.equal(await page.evaluate(() => window.__xss), undefined);
       assert.match(await row.innerText(), /Free/);
       await assertNotReloaded(page);
     }
@@ -233,6 +235,8 @@ describe('web pages in Chromium', () => {
     await agent1.getByRole('button', { name: 'Take ticket' }).click();
     await agent1.locator('#action-ok', { hasText: 'You have taken this ticket.' }).waitFor(WAIT);
     assert.equal(await agent1.locator('#holder').textContent(), 'Taken by you');
+    // the Take button is gone: the keyboard focus moved on to the answer
+    assert.equal(await agent1.evaluate(() => document.activeElement.id), 'answer-text');
 
     await agent2.locator('#holder', { hasText: 'Taken by agent1' }).waitFor(WAIT);
     await agent2.locator(`#queue li[data-id="${ticketId}"]`, { hasText: 'Taken by agent1' }).waitFor(WAIT);
@@ -247,6 +251,9 @@ describe('web pages in Chromium', () => {
     assert.match(await error.textContent(), /agent1/);
     assert.equal(await agent2.locator('#holder').textContent(), 'Taken by agent1');
     await screenshot(agent2, 'console-take-conflict');
+    await agent2.setViewportSize(PHONE);
+    await screenshot(agent2, 'console-phone-take-conflict');
+    await agent2.setViewportSize(DESKTOP);
   });
 
   step('lets agent1 answer, and the customer sees the answer arrive without reloading', async () => {
@@ -262,6 +269,9 @@ describe('web pages in Chromium', () => {
     assert.match(await customer.locator(`#tickets li[data-id="${ticketId}"] .badge`).first().textContent(), /In progress/);
     await assertNotReloaded(customer);
     await screenshot(customer, 'portal-phone-answer-arrived');
+    await customer.setViewportSize(DESKTOP);
+    await screenshot(customer, 'portal-desktop-answer-arrived');
+    await customer.setViewportSize(PHONE);
 
     // the other agent's open ticket shows the answer too, with its author
     await agent2.locator('#detail .answer', { hasText: 'agent1' }).waitFor(WAIT);

@@ -352,6 +352,11 @@ function closeDetail() {
   if (row) row.focus();
 }
 
+function holderLine(t) {
+  if (t.ticketStatus !== 'active') return t.takenBy ? `Handled by ${agentName(t.takenBy)}` : '';
+  return t.takenBy ? `Taken by ${agentName(t.takenBy)}` : 'Nobody has taken it yet';
+}
+
 function renderDetail() {
   const t = state.selected;
   if (!t) return;
@@ -362,7 +367,7 @@ function renderDetail() {
     el('p', { className: 'ticket-meta' },
       el('span', { className: `badge ${active ? 'open' : 'closed'}` }, active ? 'Active' : 'Closed'),
       t.isHighPriority ? el('span', { className: 'badge priority' }, 'High priority') : null,
-      el('span', { className: `holder${t.takenBy ? ' taken' : ''}`, id: 'holder' }, t.takenBy ? `Taken by ${agentName(t.takenBy)}` : 'Nobody has taken it yet'),
+      el('span', { className: `holder${t.takenBy && active ? ' taken' : ''}`, id: 'holder' }, holderLine(t)),
     ),
     el('dl', { className: 'facts' },
       el('dt', {}, 'Customer'), el('dd', {}, customerName(t)),
@@ -401,6 +406,8 @@ function ticketAction(buttonId, run) {
         showMessage($('action-error'), err.message);
       }
     });
+    // a button that went away (Take, Close, ...) leaves the focus nearby
+    if (button.hidden && !$('detail').hidden) ($('answer-form').hidden ? $('detail') : $('answer-text')).focus();
   });
 }
 

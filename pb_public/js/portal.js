@@ -91,6 +91,8 @@ function wireSignedIn() {
   });
 
   const form = $('ticket-form');
+  // the last "Ticket sent" goes once a new ticket is being written
+  form.elements.ticketContent.addEventListener('input', () => { form.querySelector('.form-ok').hidden = true; });
   onSubmit(form, async (v) => {
     form.querySelector('.form-ok').hidden = true;
     const res = await call('POST', '/sendTicket', { body: { ticketContent: v.ticketContent } });

@@ -104,6 +104,9 @@ func markedMessage(t *core.Record, m store.Mark) Marked {
 // the message is built once, and the dispatcher hands it to each member's
 // outbox.
 func (rt *realtime) announce(msg Marked) {
+	if rt.app.SubscriptionsBroker().TotalClients() == 0 {
+		return // nobody to tell
+	}
 	data, err := json.Marshal(msg)
 	if err != nil {
 		rt.app.Logger().Error("marked message not encoded", "ticket", msg.TicketId, "error", err)

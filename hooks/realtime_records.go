@@ -77,8 +77,10 @@ func (rt *realtime) takeOverRecordEvents() {
 				if !ok {
 					return e.Next()
 				}
-				snapshot := record.Fresh()
-				rt.dispatcher.run(func() { rt.fanOut(action, snapshot, rt.out.post) })
+				if rt.app.SubscriptionsBroker().TotalClients() > 0 { // else nobody to tell
+					snapshot := record.Fresh()
+					rt.dispatcher.run(func() { rt.fanOut(action, snapshot, rt.out.post) })
+				}
 				return quietly(e)
 			},
 		})
@@ -146,6 +148,9 @@ func (rt *realtime) fanOut(action string, record *core.Record, emit func(subscri
 		c.Id + "?":                     c.ListRule,
 	}
 	clients := rt.app.SubscriptionsBroker().Clients()
+	if len(clients) == 0 {
+		return
+	}
 	parts := make([][]subscriptions.Client, fanOutWorkers())
 	i := 0
 	for _, client := range clients {

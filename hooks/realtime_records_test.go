@@ -152,3 +152,47 @@ func TestRealtimeEventsKeepTheirOrder(t *testing.T) {
 		}
 	}
 }
+
+// The subscription options PocketBase supports work on the portal's
+// dispatcher too: a filter, expand and fields.
+func TestRealtimeSubscriptionOptions(t *testing.T) {
+	app := testapp.New(t)
+	url := testapp.Serve(t, app)
+	s := testapp.ConnectSSE(t, url)
+	filtered := `tickets/*?options={"query":{"filter":"isHighPriority = true"}}`
+	shaped := `tickets/*?options={"query":{"expand":"customerId","fields":"id,ticketStatus,expand.customerId.userName"}}`
+	s.MustSubscribe(testapp.Token(t, testapp.Owner), filtered, shaped) // alice may expand her own account
+	boss := testapp.Token(t, testapp.SuperAdmin)
+
+	mustCall(t, 200, "PATCH", url+"/markAsHighPriority/"+testapp.TicketId, boss, `{}`)
+	heard := map[string]recordEvent{}
+	for range 2 {
+		ev, ok := s.Next(10 * time.Second)
+		if !ok {
+			t.Fatalf("heard %d of 2 events", len(heard))
+		}
+		var e recordEvent
+		ev.Decode(t, &e)
+		heard[ev.Name] = e
+	}
+	if r := heard[filtered].Record; r["id"] != testapp.TicketId || r["isHighPriority"] != true {
+		t.Fatalf("filtered subscription heard %v", r)
+	}
+	want := fmt.Sprint(map[string]any{"id": testapp.TicketId, "ticketStatus": "active", "expand": map[string]any{"customerId": map[string]any{"userName": "alice"}}})
+	if got := fmt.Sprint(heard[shaped].Record); got != want {
+		t.Fatalf("shaped subscription heard %s, want %s", got, want)
+	}
+
+	// not high priority: only the shaped subscription hears it
+	mustCall(t, 200, "PATCH", url+"/markTicketStatus/"+testapp.TakenTicketId, boss, `{"status":"markAsClosed"}`)
+	mustCall(t, 200, "PATCH", url+tickets+"/"+testapp.TicketId, boss, `{"isHighPriority":false}`)
+	for _, id := range []string{testapp.TakenTicketId, testapp.TicketId} {
+		ev := s.Expect(t, shaped)
+		var e recordEvent
+		ev.Decode(t, &e)
+		if e.Record["id"] != id {
+			t.Fatalf("shaped subscription heard %v, want %s", e.Record, id)
+		}
+	}
+	s.ExpectNothing(t, quiet)
+}

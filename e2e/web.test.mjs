@@ -149,7 +149,20 @@ describe('web pages in Chromium', () => {
     await customer.locator('#page-message', { hasText: 'verification link' }).waitFor(WAIT);
     assert.equal(await customer.locator('#signup-password-error').count(), 0);
 
-    const mail = await mailbox.waitForMail((m) => m.to.includes('carol@example.com') && m.links.some((l) => l.includes('/verifyAccount?token=')));
+    // logging in before verifying says why it cannot, and offers the resend form
+    await customer.getByLabel('User name or email').fill('carol@example.com');
+    await customer.locator('#login-password').fill('carol-pass-123');
+    await customer.getByRole('button', { name: 'Log in' }).click();
+    await customer.locator('#login-form .form-error', { hasText: /verify/i }).waitFor(WAIT);
+    assert.equal(await customer.getByLabel('Email of your account').nth(1).inputValue(), 'carol@example.com');
+    await customer.getByRole('button', { name: 'Resend verification mail' }).click();
+    await customer.locator('#resend-form .form-ok').waitFor(WAIT);
+    await screenshot(customer, 'portal-phone-unverified');
+
+    // two verification mails now (sign-up and resend): the last one's link
+    const isVerification = (m) => m.to.includes('carol@example.com') && m.links.some((l) => l.includes('/verifyAccount?token='));
+    await mailbox.waitForMail((m) => isVerification(m) && mailbox.mails.filter(isVerification).length >= 2);
+    const mail = mailbox.mails.filter(isVerification).at(-1);
     const link = mail.links.find((l) => l.includes('/verifyAccount?token='));
     assert.ok(link.startsWith(`${portal.url}/verifyAccount?token=`), link);
 
@@ -389,6 +402,35 @@ describe('web pages in Chromium', () => {
     await customer.reload();
     await customer.getByRole('heading', { name: 'Log in' }).waitFor(WAIT);
     await screenshot(customer, 'portal-desktop-signed-out');
+  });
+
+  step('resets a forgotten password through the mailed link, then logs in with it', async () => {
+    await customer.getByLabel('Email of your account').first().fill('carol@example.com');
+    await customer.getByRole('button', { name: 'Send reset link' }).click();
+    await customer.locator('#forgot-form .form-ok').waitFor(WAIT);
+    const mail = await mailbox.waitForMail((m) => m.to.includes('carol@example.com') && m.links.some((l) => l.includes('/resetPassword?token=')));
+    const link = mail.links.find((l) => l.includes('/resetPassword?token='));
+    assert.ok(link.startsWith(`${portal.url}/resetPassword?token=`), link);
+
+    await customer.setViewportSize(PHONE);
+    const res = await customer.goto(link);
+    assert.equal(res.status(), 200);
+    assert.equal(await customer.locator('link[rel="stylesheet"][href="/style.css"]').count(), 1);
+    await customer.getByLabel('New password', { exact: true }).fill('carol-new-pass-9');
+    await customer.getByLabel('Repeat the new password').fill('carol-new-pass-9');
+    await customer.getByRole('button', { name: /new password/i }).click();
+    await customer.locator('#form-done').waitFor(WAIT);
+    await screenshot(customer, 'reset-page-phone');
+
+    await customer.goto('/');
+    await customer.getByLabel('User name or email').fill('carol');
+    await customer.locator('#login-password').fill('carol-pass-123');
+    await customer.getByRole('button', { name: 'Log in' }).click();
+    await customer.locator('#login-form .form-error').waitFor(WAIT); // the old password no longer works
+    await customer.locator('#login-password').fill('carol-new-pass-9');
+    await customer.getByRole('button', { name: 'Log in' }).click();
+    await customer.locator(`#tickets li[data-id="${ticketId}"]`).waitFor(WAIT);
+    assert.equal(await customer.locator('#tickets li.ticket').count(), 1);
     for (const page of [customer, agent1, agent2, boss]) {
       assert.deepEqual(page.errors || [], [], 'script errors in the page');
     }

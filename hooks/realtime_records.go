@@ -25,7 +25,8 @@ import (
 // that run inside the request that saved it (apis/realtime.go): for every
 // subscribed client it checks the collection's List/View rule with a query,
 // enriches the record and encodes it. With 1000 subscribed admins that made
-// a ticket update take about 120 ms instead of 1 ms. For tickets and
+// a ticket update take 120 to 450 ms instead of 1 to 2 ms (2 cores, idle to
+// busy; BenchmarkTicketWriteWithSubscribers). For tickets and
 // answers the portal does the same work on its dispatcher instead: the same
 // topics, the same collection rules through app.CanAccessRecord, the same
 // client-side filter, enrich hooks, expand and fields options, the same
@@ -51,9 +52,9 @@ var noClients = subscriptions.NewBroker()
 func (quietApp) SubscriptionsBroker() *subscriptions.Broker { return noClients }
 
 // fanOutWorkers is how many goroutines check the clients of one event: all
-// cores but one, which is left to the requests (on 2 cores one worker
-// delivered to 1000 clients faster than PocketBase's 7 parallel chunks, as
-// SQLite and the requests compete for the same cores).
+// cores but one, which is left to the requests. (On 2 cores one worker
+// reached 1000 clients no later than PocketBase's 7 parallel chunks did,
+// and kept the requests that ran meanwhile at a few ms instead of 25-35.)
 func fanOutWorkers() int {
 	return max(1, runtime.GOMAXPROCS(0)-1)
 }

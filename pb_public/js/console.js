@@ -23,7 +23,6 @@ const state = {
   agents: new Map(), // admin id -> user name
   selected: null, // the ticket shown in the detail panel
   view: 'queue',
-  connectedOnce: false,
   fresh: new Set(), // ids of tickets that just arrived (highlighted)
 };
 
@@ -149,16 +148,20 @@ async function subscribe() {
     live.dataset.state = 'off';
     setText(live, 'Reconnecting…');
   };
+  // "Live" only once every subscription is in place; the SDK calls
+  // PB_CONNECT again after a reconnect, with the subscriptions sent again
+  let ready = false;
+  const setLive = () => { live.dataset.state = 'on'; setText(live, 'Live'); };
   try {
     await pb.realtime.subscribe('PB_CONNECT', () => {
-      live.dataset.state = 'on';
-      setText(live, 'Live');
-      // events may have been missed while disconnected
-      if (state.connectedOnce) loadQueue();
-      state.connectedOnce = true;
+      if (!ready) return;
+      setLive();
+      loadQueue(); // events may have been missed while disconnected
     });
     await pb.realtime.subscribe('adminsRoom', onMarked);
     await pb.collection('tickets').subscribe('*', onTicketEvent);
+    ready = true;
+    setLive();
   } catch {
     live.dataset.state = 'off';
     setText(live, 'Not live: reload the page');

@@ -12,7 +12,7 @@ const pb = new PocketBase(window.location.origin, new LocalAuthStore('ticketport
 pb.autoCancellation(false);
 
 const $ = (id) => document.getElementById(id);
-const state = { page: 1, tickets: [], unsubscribe: null, connectedOnce: false, fresh: new Set() };
+const state = { page: 1, tickets: [], unsubscribe: null, fresh: new Set() };
 
 function token() {
   return pb.authStore.token;
@@ -141,14 +141,19 @@ async function subscribe() {
     live.dataset.state = 'off';
     setText(live, 'Reconnecting…');
   };
+  // "Live" only once the subscription is in place; the SDK calls PB_CONNECT
+  // again after a reconnect, with the subscription sent again
+  let ready = false;
+  const setLive = () => { live.dataset.state = 'on'; setText(live, 'Live'); };
   try {
     await pb.realtime.subscribe('PB_CONNECT', () => {
-      live.dataset.state = 'on';
-      setText(live, 'Live');
-      if (state.connectedOnce) loadTickets(state.page);
-      state.connectedOnce = true;
+      if (!ready) return;
+      setLive();
+      loadTickets(state.page); // events may have been missed meanwhile
     });
     state.unsubscribe = await pb.collection('tickets').subscribe('*', onTicketEvent);
+    ready = true;
+    setLive();
   } catch {
     live.dataset.state = 'off';
     setText(live, 'Not live: reload the page to see new answers');

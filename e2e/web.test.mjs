@@ -372,6 +372,14 @@ describe('web pages in Chromium', () => {
     assert.equal(login.body.user.role, 'admin');
   });
 
+  step('lets the superAdmin delete an admin, who then cannot log in', async () => {
+    await boss.getByRole('button', { name: 'Delete agent agent3' }).click(); // the confirm dialog is accepted
+    await boss.locator('#admins tr', { hasText: 'agent3@example.com' }).waitFor({ state: 'detached', ...WAIT });
+    await boss.locator('#admins tr', { hasText: 'agent1@example.com' }).waitFor(WAIT);
+    const login = await api(portal, 'POST', '/login', { body: { userName: 'agent3', password: 'agent3-pass-12', role: 'admin' } });
+    assert.equal(login.status, 401);
+  });
+
   step('lets the superAdmin delete a ticket, live for the agents and the customer', async () => {
     const second = await agent1.locator('#queue li').first().getAttribute('data-id');
     await boss.getByRole('button', { name: 'Active queue' }).click();

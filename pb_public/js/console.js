@@ -5,12 +5,12 @@
 // agents.
 import PocketBase, { LocalAuthStore } from '/vendor/pocketbase-0.28.1.es.mjs';
 import {
-  api, ApiError, el, setText, onSubmit, busy, timeEl, announce, renderPager, parseDate,
-  clearErrors, showFieldError, fill,
+  api, ApiError, setText, onSubmit, busy, announce, clearErrors, fill,
 } from '/js/common.js';
+import { byQueueOrder, ticketRow, detailNodes } from '/js/console-render.js';
+import { setupManage } from '/js/console-manage.js';
 
 const QUEUE_PAGE = 100; // the queue is loaded whole, 100 at a time
-const LIST_PAGE = 20;
 
 const pb = new PocketBase(window.location.origin, new LocalAuthStore('ticketportal.agent'));
 pb.autoCancellation(false);
@@ -247,12 +247,6 @@ function forgetTicket(id, message) {
 
 // ---- the queue ----------------------------------------------------------------------
 
-// byQueueOrder: high priority first, then newest first (as the server).
-function byQueueOrder(a, b) {
-  if (!!a.isHighPriority !== !!b.isHighPriority) return a.isHighPriority ? -1 : 1;
-  return (parseDate(b.createdAt) || 0) - (parseDate(a.createdAt) || 0);
-}
-
 async function loadQueue() {
   const list = $('queue');
   list.setAttribute('aria-busy', 'true');
@@ -282,7 +276,12 @@ async function loadQueue() {
 function renderRows(list, tickets) {
   const focused = list.contains(document.activeElement) && document.activeElement.closest('li');
   const focusedId = focused && focused.dataset.id;
-  list.replaceChildren(...tickets.map(ticketRow));
+  list.replaceChildren(...tickets.map((t) => ticketRow(t, {
+    selected: state.selected && state.selected.id === t.id,
+    fresh: state.fresh.has(t.id),
+    agentName,
+    onOpen: openTicket,
+  })));
   const again = focusedId && list.querySelector(`li[data-id="${CSS.escape(focusedId)}"] button`);
   if (again) again.focus();
 }
@@ -292,41 +291,6 @@ function renderQueue() {
   renderRows($('queue'), state.queue);
   $('queue-empty').hidden = state.queue.length > 0;
   setText($('queue-count'), state.queue.length ? `(${state.queue.length})` : '');
-}
-
-function holderText(t) {
-  if (t.ticketStatus === 'closed') return 'Closed';
-  if (!t.takenBy) return 'Free';
-  return `Taken by ${agentName(t.takenBy)}`;
-}
-
-function snippet(text, n = 140) {
-  const s = String(text || '').replace(/\s+/g, ' ').trim();
-  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
-}
-
-function ticketRow(t) {
-  const selected = state.selected && state.selected.id === t.id;
-  return el('li', { 'data-id': t.id },
-    el('button', {
-      type: 'button',
-      className: `row${t.isHighPriority ? ' high' : ''}${selected ? ' selected' : ''}${state.fresh.has(t.id) ? ' fresh' : ''}`,
-      'aria-current': selected ? 'true' : null,
-      onclick: () => openTicket(t),
-    },
-    el('span', { className: 'row-top' },
-      t.isHighPriority ? el('span', { className: 'badge priority' }, 'High priority') : null,
-      el('span', { className: `badge ${t.ticketStatus === 'closed' ? 'closed' : t.takenBy ? 'taken' : 'open'}` }, holderText(t)),
-      el('span', { className: 'muted small' }, timeEl(t.createdAt)),
-    ),
-    el('span', { className: 'row-customer' }, customerName(t)),
-    el('span', { className: 'row-text' }, snippet(t.ticketContent)),
-    ));
-}
-
-function customerName(t) {
-  const full = [t.customerFirstName, t.customerLastName].filter(Boolean).join(' ');
-  return full ? `${full} (${t.customerUserName})` : t.customerUserName || 'Customer';
 }
 
 // ---- one ticket -------------------------------------------------------------------------
@@ -355,36 +319,12 @@ function closeDetail() {
   if (row) row.focus();
 }
 
-function holderLine(t) {
-  if (t.ticketStatus !== 'active') return t.takenBy ? `Handled by ${agentName(t.takenBy)}` : '';
-  return t.takenBy ? `Taken by ${agentName(t.takenBy)}` : 'Nobody has taken it yet';
-}
-
 function renderDetail() {
   const t = state.selected;
   if (!t) return;
   const active = t.ticketStatus === 'active';
   setText($('detail-heading'), `Ticket ${t.id}`);
-  const answers = Array.isArray(t.ticketAnswers) ? t.ticketAnswers : [];
-  fill($('detail-body'),
-    el('p', { className: 'ticket-meta' },
-      el('span', { className: `badge ${active ? 'open' : 'closed'}` }, active ? 'Active' : 'Closed'),
-      t.isHighPriority ? el('span', { className: 'badge priority' }, 'High priority') : null,
-      el('span', { className: `holder${t.takenBy && active ? ' taken' : ''}`, id: 'holder' }, holderLine(t)),
-    ),
-    el('dl', { className: 'facts' },
-      el('dt', {}, 'Customer'), el('dd', {}, customerName(t)),
-      el('dt', {}, 'Email'), el('dd', {}, t.userEmail || ''),
-      el('dt', {}, 'Sent'), el('dd', {}, timeEl(t.createdAt)),
-      el('dt', {}, 'Updated'), el('dd', {}, timeEl(t.updatedAt)),
-    ),
-    el('p', { className: 'ticket-content' }, t.ticketContent),
-    el('h3', {}, answers.length ? `Answers (${answers.length})` : 'No answer yet'),
-    answers.length ? el('ol', { className: 'answers' }, answers.map((a) => el('li', { className: 'answer', 'data-id': a.id },
-      el('p', { className: 'answer-text' }, a.answer),
-      el('p', { className: 'muted small' }, agentName(a.adminId) || 'an agent', ' · ', timeEl(a.createdAt)),
-    ))) : null,
-  );
+  fill($('detail-body'), ...detailNodes(t, agentName));
   $('take-button').hidden = !active || t.takenBy === state.me.id;
   $('close-button').hidden = !active;
   $('priority-button').hidden = !isSuper() || !active || t.isHighPriority;
@@ -463,102 +403,13 @@ function showView(view) {
 
 function wireViews() {
   for (const tab of document.querySelectorAll('.tab')) tab.addEventListener('click', () => showView(tab.dataset.view));
-
-  const search = $('search-form');
-  onSubmit(search, async (v) => {
-    try {
-      const res = await call('GET', `/searchForTicket/${encodeURIComponent(v.ticketId)}`);
-      openTicket(res.data);
-    } catch (err) {
-      if (err instanceof ApiError && Object.keys(err.fields).length === 0 && (err.status === 404 || err.status === 400)) {
-        showFieldError($('search-ticketId'), err.message);
-        $('search-ticketId').focus();
-        return;
-      }
-      throw err;
-    }
-  });
-
-  const adminForm = $('admin-form');
-  onSubmit(adminForm, async (v) => {
-    adminForm.querySelector('.form-ok').hidden = true;
-    const res = await call('POST', '/createAdmin', { body: v });
-    adminForm.reset();
-    const admin = res.data || {};
-    if (admin.id) state.agents.set(admin.id, admin.userName);
-    const ok = adminForm.querySelector('.form-ok');
-    setText(ok, `${admin.userName || v.userName} can now log in as an agent.`);
-    ok.hidden = false;
-    await loadAdmins(1);
-  });
-}
-
-async function loadClosed(page) {
-  const list = $('closed');
-  list.setAttribute('aria-busy', 'true');
-  showMessage($('closed-error'), '');
-  try {
-    const res = await call('GET', '/getAllClosedTickets', { query: { page, limit: LIST_PAGE } });
-    state.closed = { page: Number(res.page) || page, items: res.data || [], loaded: true };
-    renderClosed();
-    renderPager($('closed-pager'), res, loadClosed);
-  } catch (err) {
-    if (token()) showMessage($('closed-error'), err.message);
-  } finally {
-    list.setAttribute('aria-busy', 'false');
-  }
-}
-
-function renderClosed() {
-  if (!state.closed.loaded) return;
-  renderRows($('closed'), state.closed.items);
-  $('closed-empty').hidden = state.closed.items.length > 0;
-}
-
-async function loadAdmins(page) {
-  const table = $('admins-table');
-  table.setAttribute('aria-busy', 'true');
-  showMessage($('admins-error'), '');
-  try {
-    const res = await call('GET', '/getAllAdmins', { query: { page, limit: LIST_PAGE } });
-    const admins = res.data || [];
-    for (const a of admins) state.agents.set(a.id, a.userName);
-    $('admins').replaceChildren(...admins.map(adminRow));
-    table.hidden = admins.length === 0;
-    $('admins-empty').hidden = admins.length > 0;
-    renderPager($('admins-pager'), res, loadAdmins);
-  } catch (err) {
-    if (token()) showMessage($('admins-error'), err.message);
-  } finally {
-    table.setAttribute('aria-busy', 'false');
-  }
-}
-
-function adminRow(a) {
-  const error = el('p', { className: 'field-error', hidden: true, role: 'alert' });
-  const button = el('button', { type: 'button', className: 'danger small-button', 'aria-label': `Delete agent ${a.userName}` }, 'Delete');
-  button.addEventListener('click', async () => {
-    if (!window.confirm(`Delete the agent ${a.userName}? They can no longer log in.`)) return;
-    error.hidden = true;
-    await busy(button, async () => {
-      try {
-        await call('DELETE', '/deleteAdmin', { body: { adminId: a.id } });
-        await loadAdmins(1);
-      } catch (err) {
-        showMessage(error, err.message);
-      }
-    });
-  });
-  return el('tr', { 'data-id': a.id },
-    el('td', {}, a.userName),
-    el('td', {}, a.email || ''),
-    el('td', {}, timeEl(a.createdAt || a.created)),
-    el('td', {}, button, error),
-  );
 }
 
 // ---- start -------------------------------------------------------------------------------
 
+const { loadClosed, renderClosed, loadAdmins } = setupManage({
+  state, call, token, openTicket, renderRows, showMessage,
+});
 wireLogin();
 wireDetail();
 wireViews();

@@ -6,6 +6,7 @@ import (
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/hook"
 	"github.com/pocketbase/pocketbase/tools/mailer"
 	"github.com/pocketbase/pocketbase/tools/types"
 )
@@ -149,6 +150,38 @@ func RegisterOutbox(app core.App) {
 		o.wakeUp()
 		return e.Next()
 	})
+	// PocketBase's own mails (its request-verification, request-password-
+	// reset, request-email-change and OTP endpoints) go through its mailer
+	// directly: queue them too, so that every mail is durable. The
+	// dashboard's "send test email" (to a record that does not exist) is
+	// sent at once, so that the operator sees whether SMTP works.
+	app.OnMailerSend().Bind(&hook.Handler[*core.MailerEvent]{
+		Id: "portalMailOutbox",
+		Func: func(e *core.MailerEvent) error {
+			if _, ok := o.direct.Load(e.Message); ok || !o.ready() {
+				return e.Next()
+			}
+			if _, err := Enqueue(e.App, e.Message); err != nil {
+				e.App.Logger().Error("queueing a mail failed; sending it now", "subject", e.Message.Subject, "error", err)
+				return e.Next()
+			}
+			return nil
+		},
+	})
+	testMail := func(e *core.MailerRecordEvent) error {
+		if e.Record == nil || !e.Record.IsNew() {
+			return e.Next()
+		}
+		o.direct.Store(e.Message, struct{}{})
+		defer o.direct.Delete(e.Message)
+		return e.Next()
+	}
+	app.OnMailerRecordVerificationSend().BindFunc(testMail)
+	app.OnMailerRecordPasswordResetSend().BindFunc(testMail)
+	app.OnMailerRecordEmailChangeSend().BindFunc(testMail)
+	app.OnMailerRecordOTPSend().BindFunc(testMail)
+	app.OnMailerRecordAuthAlertSend().BindFunc(testMail)
+
 	app.Cron().Add("mailOutboxCleanup", "17 3 * * *", o.cleanup)
 	if app.IsBootstrapped() {
 		o.Start()

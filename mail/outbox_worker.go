@@ -20,6 +20,10 @@ type Outbox struct {
 	stop    chan struct{} // nil when not running
 	done    chan struct{}
 	started bool
+
+	// direct holds the messages that go straight to the mailer: the
+	// worker's own sends and the dashboard's test mails.
+	direct sync.Map // *mailer.Message → struct{}
 }
 
 func outboxOf(app core.App) *Outbox {
@@ -249,6 +253,8 @@ func (o *Outbox) sendOne(id string, stop chan struct{}, opts Options) {
 				result <- fmt.Errorf("the mailer panicked: %v", r)
 			}
 		}()
+		o.direct.Store(msg, struct{}{})
+		defer o.direct.Delete(msg)
 		result <- o.app.NewMailClient().Send(msg)
 	}()
 	var sendErr error

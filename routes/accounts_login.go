@@ -16,11 +16,13 @@ import (
 // password alike, so that login tells nobody which accounts exist.
 const badCredentials = "Wrong user name, email or password."
 
-// loginTargets says where each role's accounts live ("" = any role).
+// loginTargets says where each role's accounts live ("" = any role). A
+// superAdmin is an admin too, so role "admin" lets agents and superAdmins
+// alike into the agent side.
 var loginTargets = map[string][]struct{ collection, role string }{
 	"":                    {{policy.Users, ""}, {policy.Admins, ""}},
 	policy.RoleUser:       {{policy.Users, ""}},
-	policy.RoleAdmin:      {{policy.Admins, policy.RoleAdmin}},
+	policy.RoleAdmin:      {{policy.Admins, ""}},
 	policy.RoleSuperAdmin: {{policy.Admins, policy.RoleSuperAdmin}},
 }
 

@@ -68,7 +68,7 @@ func TestLoginIdentitiesAndRoles(t *testing.T) {
 		{"admin as role user", "agent1", policy.RoleUser, refused},
 		{"superAdmin by user name", "boss", "", as(policy.Admins, testapp.SuperAdminId, policy.RoleSuperAdmin)},
 		{"superAdmin as role superAdmin", "boss", policy.RoleSuperAdmin, as(policy.Admins, testapp.SuperAdminId, policy.RoleSuperAdmin)},
-		{"superAdmin as role admin", "boss", policy.RoleAdmin, refused},
+		{"superAdmin as role admin", "boss", policy.RoleAdmin, as(policy.Admins, testapp.SuperAdminId, policy.RoleSuperAdmin)},
 		{"operator's credentials", "operator@example.com", "", refused},
 		{"unknown user name", "nobody", "", refused},
 		{"unknown email", "nobody@example.com", "", refused},

@@ -3,7 +3,7 @@ export GOTOOLCHAIN := go1.27.3
 
 BIN := bin/ticketportal
 
-.PHONY: run build test test-go test-e2e e2e-deps bench
+.PHONY: run build test test-go test-e2e e2e-deps bench fuzz
 
 ## run: start the server on http://127.0.0.1:8090 with its data in ./pb_data
 run: build
@@ -31,3 +31,12 @@ e2e-deps:
 TICKETS ?= 100000
 bench: build
 	go run ./bench -bin $(BIN) -tickets $(TICKETS)
+
+## fuzz: run every fuzz target of ./routes for FUZZTIME each (their seeds
+## also run in test-go); a failing input is saved under routes/testdata/fuzz
+FUZZTIME ?= 2s
+fuzz:
+	@for target in $$(go test -list '^Fuzz' ./routes | grep '^Fuzz'); do \
+		echo "fuzz $$target ($(FUZZTIME))"; \
+		go test ./routes -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done

@@ -43,7 +43,7 @@ func TestHostileQueriesOnListRoutes(t *testing.T) {
 		} {
 			status, body := hostileCall(t, http.MethodGet, base+r.path+"?"+query, token, "", "")
 			what := "GET " + r.path + "?" + query
-			checkErrorAnswer(t, what, status, body)
+			checkErrorAnswer(t, what, status, body, query)
 			if want != 0 && status != want {
 				t.Errorf("%s: %d, want %d: %.300s", what, status, want, body)
 			}
@@ -82,7 +82,7 @@ func TestHostileTicketIdsInThePath(t *testing.T) {
 		for _, id := range ids {
 			status, body := hostileCall(t, r.method, base+r.path+url.PathEscape(id), token, "application/json", r.body)
 			what := r.method + " " + r.path + id
-			checkErrorAnswer(t, what, status, body)
+			checkErrorAnswer(t, what, status, body, id)
 			if status != http.StatusNotFound {
 				t.Errorf("%s: %d, want 404: %.300s", what, status, body)
 			}
@@ -93,12 +93,12 @@ func TestHostileTicketIdsInThePath(t *testing.T) {
 	for _, id := range ids {
 		raw, _ := json.Marshal(map[string]string{"adminId": id})
 		status, body := hostileCall(t, http.MethodDelete, base+"/deleteAdmin", token, "application/json", string(raw))
-		checkErrorAnswer(t, "DELETE /deleteAdmin "+id, status, body)
+		checkErrorAnswer(t, "DELETE /deleteAdmin "+id, status, body, id)
 		if status != http.StatusNotFound && status != http.StatusBadRequest {
 			t.Errorf("DELETE /deleteAdmin with adminId %q: %d: %.300s", id, status, body)
 		}
 		status, body = hostileCall(t, http.MethodDelete, base+"/deleteAdmin?adminId="+url.QueryEscape(id), token, "", "")
-		checkErrorAnswer(t, "DELETE /deleteAdmin?adminId="+id, status, body)
+		checkErrorAnswer(t, "DELETE /deleteAdmin?adminId="+id, status, body, id)
 		if status != http.StatusNotFound && status != http.StatusBadRequest {
 			t.Errorf("DELETE /deleteAdmin?adminId=%q: %d: %.300s", id, status, body)
 		}

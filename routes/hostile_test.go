@@ -136,17 +136,20 @@ func hostileCall(t testing.TB, method, url, token, contentType, body string) (in
 	return res.StatusCode, string(raw)
 }
 
-// checkErrorAnswer checks a refused request's answer: PocketBase's error
-// body with the same status, and nothing of the server's internals.
-func checkErrorAnswer(t testing.TB, what string, status int, body string) {
+// checkErrorAnswer checks an answer to a hostile request (sent): never a
+// 5xx; an error is PocketBase's error body with the same status; no answer
+// holds the server's internals (unless the request itself said them, as
+// an error may name the field it refuses) nor a password hash.
+func checkErrorAnswer(t testing.TB, what string, status int, body, sent string) {
 	t.Helper()
 	if status >= 500 {
-		t.Errorf("%s: %d %s", what, status, body)
+		t.Errorf("%s: %d %.300s", what, status, body)
 		return
 	}
 	for _, leak := range internalLeaks {
-		if strings.Contains(body, leak) {
-			t.Errorf("%s: the answer internalLeaks %q: %s", what, leak, body)
+		always := leak == "$2a$" || leak == "tokenKey"
+		if (status >= 400 || always) && strings.Contains(body, leak) && !strings.Contains(sent, leak) {
+			t.Errorf("%s: the answer leaks %q: %.300s", what, leak, body)
 		}
 	}
 	if status < 400 {
@@ -183,7 +186,7 @@ func TestHostileBodiesOnEveryRoute(t *testing.T) {
 				}
 				status, body := hostileCall(t, r.method, base+r.path, token, ct, c.body)
 				what := fmt.Sprintf("%s %s with %s", r.method, r.path, c.name)
-				checkErrorAnswer(t, what, status, body)
+				checkErrorAnswer(t, what, status, body, c.body)
 				nullField := strings.HasSuffix(c.name, " as null") // may be accepted: never a 5xx
 				if c.status != 0 && status != c.status {
 					t.Errorf("%s: %d, want %d: %.300s", what, status, c.status, body)

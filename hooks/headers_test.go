@@ -1,6 +1,7 @@
 package hooks_test
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -135,6 +136,42 @@ func TestRedactQuery(t *testing.T) {
 	} {
 		if got := hooks.RedactQuery(in); got != want {
 			t.Errorf("RedactQuery(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// An internal failure (here a handler that panics, or returns a raw
+// database error) answers PocketBase's generic 500: no SQL, no stack, no
+// path in the answer.
+func TestInternalErrorsTellNothing(t *testing.T) {
+	app := testapp.New(t)
+	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		se.Router.GET("/test/panic", func(e *core.RequestEvent) error {
+			panic("SELECT secret FROM users at /work/main/routes/x.go:12")
+		})
+		se.Router.GET("/test/sqlerror", func(e *core.RequestEvent) error {
+			_, err := e.App.DB().NewQuery("SELECT nope FROM no_such_table").Execute()
+			return e.InternalServerError("", err)
+		})
+		return se.Next()
+	})
+	base := testapp.Serve(t, app)
+	for _, path := range []string{"/test/panic", "/test/sqlerror"} {
+		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		body := string(raw)
+		if res.StatusCode != 500 || !strings.Contains(body, `"status":500`) {
+			t.Fatalf("GET %s: %d %s", path, res.StatusCode, body)
+		}
+		for _, leak := range []string{"SELECT", "no_such_table", "sqlite", "/work/", ".go:", "goroutine", "panic"} {
+			if strings.Contains(body, leak) {
+				t.Errorf("GET %s leaks %q: %s", path, leak, body)
+			}
 		}
 	}
 }

@@ -225,8 +225,7 @@ func TestOutboxAfterACrashMidSendSendsNothingTwice(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "pb_data")
 	srv := testapp.StartSMTP(t)
 
-	first := openApp(t, dataDir)
-	srv.Use(t, first)
+	first := openApp(t, dataDir, srv)
 	srv.Stop(t) // nothing gets out while "the first process" runs
 	mail.SetOutboxOptions(first, fastRetries)
 	pending, err := mail.Enqueue(first, message("grace@example.com", "Pending at crash"))
@@ -244,9 +243,8 @@ func TestOutboxAfterACrashMidSendSendsNothingTwice(t *testing.T) {
 	setStatus(t, dataDir, midSend, mail.StatusSending)
 
 	srv.Restart(t)
-	second := openApp(t, dataDir)
+	second := openApp(t, dataDir, srv)
 	defer closeApp(t, second)
-	srv.Use(t, second)
 	srv.WaitFor(t, "grace@example.com", "Pending at crash", 5*time.Second)
 	e := waitEntry(t, second, midSend, 2*time.Second, func(e outboxEntry) bool { return e.Status != mail.StatusSending })
 	if e.Status != mail.StatusInterrupted || !strings.Contains(e.LastError, "may or may not have arrived") {
@@ -276,8 +274,7 @@ func TestOutboxDeliversAfterAnAppRestart(t *testing.T) {
 	srv := testapp.StartSMTP(t)
 	srv.Stop(t)
 
-	first := openApp(t, dataDir)
-	srv.Use(t, first)
+	first := openApp(t, dataDir, srv)
 	id, err := mail.Enqueue(first, message("ivan@example.com", "Across a restart"))
 	if err != nil {
 		t.Fatal(err)
@@ -286,9 +283,8 @@ func TestOutboxDeliversAfterAnAppRestart(t *testing.T) {
 	closeApp(t, first)
 
 	srv.Restart(t)
-	second := openApp(t, dataDir)
+	second := openApp(t, dataDir, srv)
 	defer closeApp(t, second)
-	srv.Use(t, second)
 	// the first attempt was backed off by 10 s: the restart must not wait for it
 	srv.WaitFor(t, "ivan@example.com", "Across a restart", 3*time.Second)
 	e := waitEntry(t, second, id, 2*time.Second, func(e outboxEntry) bool { return e.Status == mail.StatusSent })
@@ -377,8 +373,8 @@ func TestBackoffDoublesUpToItsCap(t *testing.T) {
 }
 
 // openApp opens (and migrates) the portal's app on dataDir with the portal's
-// hooks, as a `serve` process would.
-func openApp(t testing.TB, dataDir string) core.App {
+// hooks and its mail going to srv, as a `serve` process would.
+func openApp(t testing.TB, dataDir string, srv *testapp.SMTPServer) core.App {
 	t.Helper()
 	app := core.NewBaseApp(core.BaseAppConfig{DataDir: dataDir})
 	if err := app.Bootstrap(); err != nil {
@@ -387,6 +383,7 @@ func openApp(t testing.TB, dataDir string) core.App {
 	if err := app.RunAllMigrations(); err != nil {
 		t.Fatal(err)
 	}
+	srv.Use(t, app)       // before the worker runs: it reads these settings
 	testapp.Register(app) // starts the outbox worker: the app is bootstrapped
 	return app
 }

@@ -15,11 +15,10 @@ type Outbox struct {
 	app  core.App
 	wake chan struct{}
 
-	mu      sync.Mutex
-	opts    Options
-	stop    chan struct{} // nil when not running
-	done    chan struct{}
-	started bool
+	mu   sync.Mutex
+	opts Options
+	stop chan struct{} // nil when not running
+	done chan struct{}
 
 	// direct holds the messages that go straight to the mailer: the
 	// worker's own sends and the dashboard's test mails.
@@ -59,8 +58,7 @@ func (o *Outbox) Start() {
 		return
 	}
 	o.stop, o.done = make(chan struct{}), make(chan struct{})
-	go o.run(o.stop, o.done, !o.started)
-	o.started = true
+	go o.run(o.stop, o.done)
 }
 
 // Stop ends the worker, giving a send under way a few seconds to finish.
@@ -80,12 +78,16 @@ func (o *Outbox) Stop() {
 	}
 }
 
-func (o *Outbox) run(stop, done chan struct{}, first bool) {
+func (o *Outbox) run(stop, done chan struct{}) {
 	defer close(done)
-	if first {
-		o.recoverInterrupted()
-	}
+	recovered := false
 	for {
+		// what an earlier run left "sending" is settled first, once the
+		// database is there (a test app may start before its migrations)
+		if !recovered && o.ready() {
+			o.recoverInterrupted()
+			recovered = true
+		}
 		wait := o.safeProcessDue(stop)
 		timer := time.NewTimer(wait)
 		select {
@@ -275,7 +277,7 @@ func (o *Outbox) sendOne(id string, stop chan struct{}, opts Options) {
 
 	if sendErr == nil {
 		o.finish(id, StatusSent, "", types.NowDateTime().String())
-		if row.Attempts > 0 {
+		if row.Attempts > 1 {
 			o.retryAllNow() // the server is back: the others need not wait
 		}
 		return

@@ -2,6 +2,7 @@ package hooks
 
 import (
 	"encoding/json/v2"
+	"fmt"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -158,27 +159,29 @@ func (rt *realtime) fanOut(action string, record *core.Record, emit func(subscri
 		parts[i%len(parts)] = append(parts[i%len(parts)], client)
 		i++
 	}
+	ev := newEvent(rt.app, record)
 	var wg sync.WaitGroup
 	for _, part := range parts {
 		wg.Go(func() {
 			for _, client := range part {
-				safely(func() { rt.toClient(client, action, record, topics, emit) })
+				safely(func() { rt.toClient(client, action, ev, topics, emit) })
 			}
 		})
 	}
 	wg.Wait()
 }
 
-func (rt *realtime) toClient(client subscriptions.Client, action string, record *core.Record, topics map[string]*string, emit func(subscriptions.Client, delivery)) {
+func (rt *realtime) toClient(client subscriptions.Client, action string, ev *event, topics map[string]*string, emit func(subscriptions.Client, delivery)) {
 	auth := clientAuth(client)
+	record := ev.record
 	for prefix, rule := range topics {
 		for sub, options := range client.Subscriptions(prefix) {
 			e := subscriberRequest(rt.app, auth, options)
 			info, err := e.RequestInfo()
-			if err != nil || !canHear(rt.app, record, info, rule) {
+			if err != nil || !ev.canHear(info, rule) {
 				continue
 			}
-			data, err := recordMessage(e, action, record, info)
+			data, err := ev.message(e, action, info)
 			if err != nil {
 				rt.app.Logger().Debug("realtime record message not built", "id", record.Id, "sub", sub, "error", err)
 				continue
@@ -208,8 +211,9 @@ func subscriberRequest(app core.App, auth *core.Record, options subscriptions.Su
 
 // canHear applies the collection rule and the subscription's own filter,
 // as PocketBase's realtimeCanAccessRecord does.
-func canHear(app core.App, record *core.Record, info *core.RequestInfo, rule *string) bool {
-	if ok, _ := app.CanAccessRecord(record, info, rule); !ok {
+func (ev *event) canHear(info *core.RequestInfo, rule *string) bool {
+	app, record := ev.app, ev.record
+	if !ev.allowed(info, rule) {
 		return false
 	}
 	filter := info.Query[search.FilterQueryParam]
@@ -236,6 +240,25 @@ func canHear(app core.App, record *core.Record, info *core.RequestInfo, rule *st
 	}
 	var exists int
 	return q.Limit(1).Row(&exists) == nil && exists > 0
+}
+
+// message is recordMessage, built once per kind of subscriber when the
+// message cannot depend on who the subscriber is: no expand (which applies
+// the expanded collections' rules for each caller), so only superuser or
+// not and the subscription's query shape it.
+func (ev *event) message(e *core.RequestEvent, action string, info *core.RequestInfo) ([]byte, error) {
+	if info.Query["expand"] != "" {
+		return recordMessage(e, action, ev.record, info)
+	}
+	key := fmt.Sprint(info.HasSuperuserAuth(), info.Query)
+	if data, ok := ev.messages.Load(key); ok {
+		return data.([]byte), nil
+	}
+	data, err := recordMessage(e, action, ev.record, info)
+	if err == nil {
+		ev.messages.Store(key, data)
+	}
+	return data, err
 }
 
 // recordMessage is the event's data as this subscriber gets it: a clean

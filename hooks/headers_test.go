@@ -22,7 +22,7 @@ func get(t testing.TB, url string, header map[string]string) *http.Response {
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := hardeningClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestInternalErrorsTellNothing(t *testing.T) {
 	base := testapp.Serve(t, app)
 	for _, path := range []string{"/test/panic", "/test/sqlerror"} {
 		req, _ := http.NewRequest(http.MethodGet, base+path, nil)
-		res, err := http.DefaultClient.Do(req)
+		res, err := hardeningClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

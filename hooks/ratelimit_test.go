@@ -7,10 +7,14 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"ticketportal/migrations"
 	"ticketportal/testapp"
 )
+
+// hardeningClient fails a request that hangs instead of the whole package.
+var hardeningClient = &http.Client{Timeout: 30 * time.Second}
 
 // throttled sends one request to a served test app and returns its status and body.
 func throttled(t testing.TB, method, url, token, body string) (int, string) {
@@ -23,7 +27,7 @@ func throttled(t testing.TB, method, url, token, body string) (int, string) {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := hardeningClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,9 @@ import (
 	"ticketportal/testapp"
 )
 
+// hardeningClient fails a request that hangs instead of the whole package.
+var hardeningClient = &http.Client{Timeout: 30 * time.Second}
+
 func post(t testing.TB, url, token, body string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
@@ -21,7 +24,7 @@ func post(t testing.TB, url, token, body string) (int, string) {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := hardeningClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

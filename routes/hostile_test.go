@@ -7,11 +7,15 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pocketbase/pocketbase/tests"
 
 	"ticketportal/testapp"
 )
+
+// hardeningClient fails a request that hangs instead of the whole package.
+var hardeningClient = &http.Client{Timeout: 30 * time.Second}
 
 // bodyRoute is a custom route that reads a JSON body, with a caller who may
 // use it (so that the body is read) and the body's fields.
@@ -127,7 +131,7 @@ func hostileCall(t testing.TB, method, url, token, contentType, body string) (in
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := hardeningClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}

@@ -17,6 +17,9 @@ import (
 	"time"
 )
 
+// hardeningClient fails a request that hangs instead of the whole package.
+var hardeningClient = &http.Client{Timeout: 30 * time.Second}
+
 // bin is the portal binary built once for the package's tests.
 var bin string
 
@@ -121,7 +124,7 @@ func start(t testing.TB, dir string, env ...string) *server {
 	})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		res, err := http.Get(s.url + "/api/health")
+		res, err := hardeningClient.Get(s.url + "/api/health")
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
@@ -174,7 +177,7 @@ func (s *server) request(method, path, token, body string) (int, map[string]any,
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := hardeningClient.Do(req)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -23,7 +23,7 @@ func TestSIGTERMFinishesRequestsUnderWay(t *testing.T) {
 	token := s.customers(op, 1)[0]
 
 	// an agent's console listening on realtime
-	sse, err := http.Get(s.url + "/api/realtime")
+	sse, err := hardeningClient.Get(s.url + "/api/realtime")
 	if err != nil {
 		t.Fatal(err)
 	}

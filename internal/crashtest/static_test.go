@@ -107,7 +107,7 @@ func TestPagesAndDashboardSecurityHeaders(t *testing.T) {
 	cli(t, dir, "migrate", "up")
 	s := start(t, dir, "PORTAL_PUBLIC_DIR="+filepath.Join("..", "..", "pb_public"))
 	for _, path := range []string{"/", "/agent/", "/style.css"} {
-		res, err := http.Get(s.url + path)
+		res, err := hardeningClient.Get(s.url + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +126,7 @@ func TestPagesAndDashboardSecurityHeaders(t *testing.T) {
 			}
 		}
 	}
-	res, err := http.Get(s.url + "/_/")
+	res, err := hardeningClient.Get(s.url + "/_/")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,7 +50,7 @@ end
 		return result{}, err
 	}
 	cpu0 := cpuTime(pid)
-	out, err := exec.Command("wrk", "-t1", fmt.Sprintf("-c%d", c), fmt.Sprintf("-d%ds", int(d.Seconds())),
+	out, err := exec.Command("wrk", "-t1", fmt.Sprintf("-c%d", c), fmt.Sprintf("-d%ds", int(d.Seconds())), "--timeout", "60s",
 		"--latency", "-s", f, baseURL+t.path).CombinedOutput()
 	cpu := cpuTime(pid) - cpu0
 	if err != nil {

@@ -3,7 +3,7 @@ export GOTOOLCHAIN := go1.27.3
 
 BIN := bin/ticketportal
 
-.PHONY: run build test test-go test-e2e e2e-deps bench fuzz
+.PHONY: run build test test-go test-e2e e2e-deps browser bench fuzz
 
 ## run: start the server on http://127.0.0.1:8090 with its data in ./pb_data
 run: build
@@ -19,10 +19,19 @@ test-go:
 	go test -count=1 ./...
 
 # The end-to-end tests (Node) start the built binary themselves.
-test-e2e: build e2e-deps
+test-e2e: build e2e-deps browser
 	@if [ -d e2e ] && ls e2e/*.test.mjs >/dev/null 2>&1; then \
 		cd e2e && PORTAL_BIN=$(CURDIR)/$(BIN) node --test --test-concurrency=1 ; \
 	fi
+
+# Debian's Chromium for the browser tests, installed when missing (as root
+# through apt-get; elsewhere install it yourself). Never a test tool's own
+# browser download.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+		else echo "The browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; fi; }
 
 e2e-deps:
 	@if [ -f e2e/package.json ]; then cd e2e && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund); fi

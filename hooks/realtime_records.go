@@ -29,7 +29,9 @@ import (
 // a ticket update take 120 to 450 ms instead of 1 to 2 ms (2 cores, idle to
 // busy; BenchmarkTicketWriteWithSubscribers). For tickets and
 // answers the portal does the same work on its dispatcher instead: the same
-// topics, the same collection rules through app.CanAccessRecord, the same
+// topics, the same collection rules (decided by policy.TicketVisible while
+// they are the policy's own, see realtime_event.go; else through
+// app.CanAccessRecord), the same
 // client-side filter, enrich hooks, expand and fields options, the same
 // message; each client gets the events in the order of the writes.
 //

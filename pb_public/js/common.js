@@ -207,3 +207,31 @@ export function renderPager(container, list, go) {
     el('button', { type: 'button', className: 'secondary', disabled: page >= pages, onclick: () => go(page + 1) }, 'Next page'),
   );
 }
+
+// goLive runs subscribeAll and keeps the `live` indicator true to the
+// realtime connection: "Live" once every subscription is in place (the SDK
+// fires PB_CONNECT again after a reconnect, with the subscriptions sent
+// again), "Reconnecting…" while it is down. After a reconnect reload() reads
+// the list again, as events may have been missed meanwhile.
+export async function goLive(pb, live, { signedIn, subscribeAll, reload, notLive }) {
+  pb.realtime.onDisconnect = () => {
+    if (!signedIn()) return;
+    live.dataset.state = 'off';
+    setText(live, 'Reconnecting…');
+  };
+  let ready = false;
+  const setLive = () => { live.dataset.state = 'on'; setText(live, 'Live'); };
+  try {
+    await pb.realtime.subscribe('PB_CONNECT', () => {
+      if (!ready) return;
+      setLive();
+      reload();
+    });
+    await subscribeAll();
+    ready = true;
+    setLive();
+  } catch {
+    live.dataset.state = 'off';
+    setText(live, notLive);
+  }
+}

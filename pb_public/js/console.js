@@ -5,7 +5,7 @@
 // agents.
 import PocketBase, { LocalAuthStore } from '/vendor/pocketbase-0.28.1.es.mjs';
 import {
-  api, ApiError, setText, onSubmit, busy, announce, clearErrors, fill,
+  api, ApiError, setText, onSubmit, busy, announce, clearErrors, fill, goLive,
 } from '/js/common.js';
 import { byQueueOrder, ticketRow, detailNodes } from '/js/console-render.js';
 import { setupManage } from '/js/console-manage.js';
@@ -132,30 +132,15 @@ async function logOut() {
 // ---- realtime -------------------------------------------------------------------
 
 async function subscribe() {
-  const live = $('live');
-  pb.realtime.onDisconnect = () => {
-    if (!token()) return;
-    live.dataset.state = 'off';
-    setText(live, 'Reconnecting…');
-  };
-  // "Live" only once every subscription is in place; the SDK calls
-  // PB_CONNECT again after a reconnect, with the subscriptions sent again
-  let ready = false;
-  const setLive = () => { live.dataset.state = 'on'; setText(live, 'Live'); };
-  try {
-    await pb.realtime.subscribe('PB_CONNECT', () => {
-      if (!ready) return;
-      setLive();
-      loadQueue(); // events may have been missed while disconnected
-    });
-    await pb.realtime.subscribe('adminsRoom', onMarked);
-    await pb.collection('tickets').subscribe('*', onTicketEvent);
-    ready = true;
-    setLive();
-  } catch {
-    live.dataset.state = 'off';
-    setText(live, 'Not live: reload the page');
-  }
+  await goLive(pb, $('live'), {
+    signedIn: token,
+    subscribeAll: async () => {
+      await pb.realtime.subscribe('adminsRoom', onMarked);
+      await pb.collection('tickets').subscribe('*', onTicketEvent);
+    },
+    reload: loadQueue,
+    notLive: 'Not live: reload the page',
+  });
 }
 
 // onTicketEvent applies a record event of the tickets collection.

@@ -3,7 +3,7 @@
 // which only ever tells a customer about its own tickets).
 import PocketBase, { LocalAuthStore } from '/vendor/pocketbase-0.28.1.es.mjs';
 import {
-  api, ApiError, el, setText, onSubmit, timeEl, announce, renderPager,
+  api, ApiError, el, setText, onSubmit, timeEl, announce, renderPager, goLive,
 } from '/js/common.js';
 
 const PAGE_SIZE = 20;
@@ -135,29 +135,14 @@ async function logOut() {
 // subscribe listens to the customer's own ticket events; after a reconnect
 // the list is reloaded, as events may have been missed meanwhile.
 async function subscribe() {
-  const live = $('live');
-  pb.realtime.onDisconnect = () => {
-    if (!token()) return;
-    live.dataset.state = 'off';
-    setText(live, 'Reconnecting…');
-  };
-  // "Live" only once the subscription is in place; the SDK calls PB_CONNECT
-  // again after a reconnect, with the subscription sent again
-  let ready = false;
-  const setLive = () => { live.dataset.state = 'on'; setText(live, 'Live'); };
-  try {
-    await pb.realtime.subscribe('PB_CONNECT', () => {
-      if (!ready) return;
-      setLive();
-      loadTickets(state.page); // events may have been missed meanwhile
-    });
-    state.unsubscribe = await pb.collection('tickets').subscribe('*', onTicketEvent);
-    ready = true;
-    setLive();
-  } catch {
-    live.dataset.state = 'off';
-    setText(live, 'Not live: reload the page to see new answers');
-  }
+  await goLive(pb, $('live'), {
+    signedIn: token,
+    subscribeAll: async () => {
+      state.unsubscribe = await pb.collection('tickets').subscribe('*', onTicketEvent);
+    },
+    reload: () => loadTickets(state.page),
+    notLive: 'Not live: reload the page to see new answers',
+  });
 }
 
 function onTicketEvent(e) {

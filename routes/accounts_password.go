@@ -11,18 +11,11 @@ import (
 // forgetPassword mails a password reset link when an account uses the
 // email; the answer is the same either way.
 func forgetPassword(e *core.RequestEvent) error {
-	var body struct {
-		Email string `json:"email"`
-	}
-	if err := readJSON(e, &body); err != nil {
+	email, err := readEmailBody(e)
+	if err != nil {
 		return err
 	}
-	f := fieldChecks{}
-	f.check("email", body.Email, emailRules)
-	if err := f.err(); err != nil {
-		return e.BadRequestError("Some fields are not valid.", err)
-	}
-	if r, err := findAccountByEmail(e.App, body.Email); err == nil && !mailPaused(e.App, "reset", r) {
+	if r, err := findAccountByEmail(e.App, email); err == nil && !mailPaused(e.App, "reset", r) {
 		sendPasswordReset(e.App, r)
 	}
 	return e.JSON(http.StatusOK, map[string]any{

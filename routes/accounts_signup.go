@@ -88,18 +88,11 @@ func verifyAccount(e *core.RequestEvent) error {
 // resendVerification mails a new verification link to an unverified
 // customer; the answer is the same whether or not there is one.
 func resendVerification(e *core.RequestEvent) error {
-	var body struct {
-		Email string `json:"email"`
-	}
-	if err := readJSON(e, &body); err != nil {
+	email, err := readEmailBody(e)
+	if err != nil {
 		return err
 	}
-	f := fieldChecks{}
-	f.check("email", body.Email, emailRules)
-	if err := f.err(); err != nil {
-		return e.BadRequestError("Some fields are not valid.", err)
-	}
-	if r, err := findAccount(e.App, policy.Users, core.FieldNameEmail, body.Email); err == nil && !r.Verified() && !mailPaused(e.App, "verify", r) {
+	if r, err := findAccount(e.App, policy.Users, core.FieldNameEmail, email); err == nil && !r.Verified() && !mailPaused(e.App, "verify", r) {
 		sendVerification(e.App, r)
 	}
 	return e.JSON(http.StatusOK, map[string]any{

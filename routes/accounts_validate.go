@@ -99,3 +99,20 @@ func setPassword(r *core.Record, password string) {
 		v.Plain = ""
 	}
 }
+
+// readEmailBody reads a body of one field, {"email"}, and checks the
+// address (the public routes that mail a link).
+func readEmailBody(e *core.RequestEvent) (string, error) {
+	var body struct {
+		Email string `json:"email"`
+	}
+	if err := readJSON(e, &body); err != nil {
+		return "", err
+	}
+	f := fieldChecks{}
+	f.check("email", body.Email, emailRules)
+	if err := f.err(); err != nil {
+		return "", e.BadRequestError("Some fields are not valid.", err)
+	}
+	return body.Email, nil
+}

@@ -52,26 +52,6 @@ func scenario(t *testing.T, name, method, url, body string, expect map[string]wa
 	}
 }
 
-// every gives all listed kinds the same expectation.
-func every(w want, kinds ...string) map[string]want {
-	m := map[string]want{}
-	for _, k := range kinds {
-		m[k] = w
-	}
-	return m
-}
-
-// merge overlays later maps on earlier ones.
-func merge(ms ...map[string]want) map[string]want {
-	out := map[string]want{}
-	for _, m := range ms {
-		for k, v := range m {
-			out[k] = v
-		}
-	}
-	return out
-}
-
 var (
 	outsiders  = []string{testapp.Anonymous, testapp.Forged}
 	customers  = []string{testapp.Owner, testapp.OtherCustomer}
@@ -114,17 +94,17 @@ func TestUsersRecordAPI(t *testing.T) {
 	const base = "/api/collections/users/records"
 	alice := base + "/" + testapp.CustomerId
 
-	scenario(t, "lists customers", "GET", base, "", merge(
-		every(total("0"), outsiders...),
-		every(total("0"), staff...),
+	scenario(t, "lists customers", "GET", base, "", testapp.Merge(
+		testapp.Each(total("0"), outsiders...),
+		testapp.Each(total("0"), staff...),
 		map[string]want{
 			testapp.Owner:         {status: 200, content: []string{`"totalItems":1`, `"userName":"alice"`, `"email":"alice@example.com"`}, absent: []string{`"bob"`}},
 			testapp.OtherCustomer: {status: 200, content: []string{`"totalItems":1`, `"userName":"bob"`}, absent: []string{`"alice"`}},
 			testapp.Operator:      total("3"),
 		}))
 
-	scenario(t, "views alice's account", "GET", alice, "", merge(
-		every(hidden404, outsiders...), every(hidden404, staff...),
+	scenario(t, "views alice's account", "GET", alice, "", testapp.Merge(
+		testapp.Each(hidden404, outsiders...), testapp.Each(hidden404, staff...),
 		map[string]want{
 			testapp.Owner:         {status: 200, content: []string{`"role":"user"`, `"isVerified":true`, `"userFirstName":"Alice"`}},
 			testapp.OtherCustomer: hidden404,
@@ -133,10 +113,10 @@ func TestUsersRecordAPI(t *testing.T) {
 
 	scenario(t, "creates a customer directly", "POST", base,
 		`{"email":"new@example.com","userName":"newbie","password":"12345678","passwordConfirm":"12345678","userFirstName":"N","userLastName":"B","mobileNumber":"123456"}`,
-		merge(every(denied403, everyone...), map[string]want{testapp.Operator: {status: 200, content: []string{`"userName":"newbie"`}}}))
+		testapp.Merge(testapp.Each(denied403, everyone...), map[string]want{testapp.Operator: {status: 200, content: []string{`"userName":"newbie"`}}}))
 
-	scenario(t, "edits alice's first name", "PATCH", alice, `{"userFirstName":"Ally"}`, merge(
-		every(withCheck(hidden404, field("users", testapp.CustomerId, "userFirstName", "Alice")), everyone...),
+	scenario(t, "edits alice's first name", "PATCH", alice, `{"userFirstName":"Ally"}`, testapp.Merge(
+		testapp.Each(withCheck(hidden404, field("users", testapp.CustomerId, "userFirstName", "Alice")), everyone...),
 		map[string]want{
 			testapp.Owner:    withCheck(want{status: 200, content: []string{`"userFirstName":"Ally"`}}, field("users", testapp.CustomerId, "userFirstName", "Ally")),
 			testapp.Operator: {status: 200, content: []string{`"userFirstName":"Ally"`}},
@@ -155,8 +135,8 @@ func TestUsersRecordAPI(t *testing.T) {
 		testapp.Owner: refused400,
 	})
 
-	scenario(t, "deletes alice's account", "DELETE", alice, "", merge(
-		every(withCheck(denied403, exists("users", testapp.CustomerId, true)), everyone...),
+	scenario(t, "deletes alice's account", "DELETE", alice, "", testapp.Merge(
+		testapp.Each(withCheck(denied403, exists("users", testapp.CustomerId, true)), everyone...),
 		map[string]want{testapp.Operator: withCheck(noContent, exists("tickets", testapp.TicketId, false))}))
 }
 
@@ -165,22 +145,22 @@ func TestAdminsRecordAPI(t *testing.T) {
 	agent1 := base + "/" + testapp.AdminId
 	boss := base + "/" + testapp.SuperAdminId
 
-	scenario(t, "lists agents", "GET", base, "", merge(
-		every(total("0"), outsiders...), every(total("0"), customers...),
+	scenario(t, "lists agents", "GET", base, "", testapp.Merge(
+		testapp.Each(total("0"), outsiders...), testapp.Each(total("0"), customers...),
 		map[string]want{
 			testapp.Admin:      {status: 200, content: []string{`"totalItems":3`, `"userName":"agent2"`, `"role":"superAdmin"`}, absent: []string{`agent2@example.com`}},
 			testapp.SuperAdmin: total("3"),
 			testapp.Operator:   total("3"),
 		}))
 
-	scenario(t, "views agent1", "GET", agent1, "", merge(
-		every(hidden404, outsiders...), every(hidden404, customers...),
-		every(want{status: 200, content: []string{`"userName":"agent1"`}}, staff...),
+	scenario(t, "views agent1", "GET", agent1, "", testapp.Merge(
+		testapp.Each(hidden404, outsiders...), testapp.Each(hidden404, customers...),
+		testapp.Each(want{status: 200, content: []string{`"userName":"agent1"`}}, staff...),
 		map[string]want{testapp.Operator: {status: 200, content: []string{`"email":"agent1@example.com"`}}}))
 
 	newAgent := `{"email":"agent9@example.com","userName":"agent9","password":"12345678","passwordConfirm":"12345678","role":"admin"}`
-	scenario(t, "creates an agent", "POST", base, newAgent, merge(
-		every(refused400, outsiders...), every(refused400, customers...),
+	scenario(t, "creates an agent", "POST", base, newAgent, testapp.Merge(
+		testapp.Each(refused400, outsiders...), testapp.Each(refused400, customers...),
 		map[string]want{
 			testapp.Admin:      refused400,
 			testapp.SuperAdmin: {status: 200, content: []string{`"role":"admin"`, `"userName":"agent9"`}},
@@ -191,12 +171,12 @@ func TestAdminsRecordAPI(t *testing.T) {
 		`{"email":"boss2@example.com","userName":"boss2","password":"12345678","passwordConfirm":"12345678","role":"superAdmin"}`,
 		map[string]want{testapp.SuperAdmin: refused400, testapp.Admin: refused400, testapp.Operator: {status: 200, content: []string{`"role":"superAdmin"`}}})
 
-	scenario(t, "raises agent1 to superAdmin", "PATCH", agent1, `{"role":"superAdmin"}`, merge(
-		every(withCheck(hidden404, field("admins", testapp.AdminId, "role", "admin")), everyone...),
+	scenario(t, "raises agent1 to superAdmin", "PATCH", agent1, `{"role":"superAdmin"}`, testapp.Merge(
+		testapp.Each(withCheck(hidden404, field("admins", testapp.AdminId, "role", "admin")), everyone...),
 		map[string]want{testapp.Operator: {status: 200, content: []string{`"role":"superAdmin"`}}}))
 
-	scenario(t, "renames agent1", "PATCH", agent1, `{"userName":"agent1b"}`, merge(
-		every(hidden404, everyone...),
+	scenario(t, "renames agent1", "PATCH", agent1, `{"userName":"agent1b"}`, testapp.Merge(
+		testapp.Each(hidden404, everyone...),
 		map[string]want{
 			testapp.Admin:    {status: 200, content: []string{`"userName":"agent1b"`}},
 			testapp.Operator: {status: 200, content: []string{`"userName":"agent1b"`}},
@@ -206,8 +186,8 @@ func TestAdminsRecordAPI(t *testing.T) {
 		testapp.Admin: {status: 400, content: []string{`"userName":{"code":"validation_not_unique"`}},
 	})
 
-	scenario(t, "deletes agent1", "DELETE", agent1, "", merge(
-		every(withCheck(hidden404, exists("admins", testapp.AdminId, true)), everyone...),
+	scenario(t, "deletes agent1", "DELETE", agent1, "", testapp.Merge(
+		testapp.Each(withCheck(hidden404, exists("admins", testapp.AdminId, true)), everyone...),
 		map[string]want{
 			testapp.SuperAdmin: withCheck(noContent, exists("admins", testapp.AdminId, false)),
 			testapp.Operator:   noContent,
@@ -220,8 +200,8 @@ func TestAdminsRecordAPI(t *testing.T) {
 		}),
 	})
 
-	scenario(t, "deletes the superAdmin", "DELETE", boss, "", merge(
-		every(withCheck(hidden404, exists("admins", testapp.SuperAdminId, true)), everyone...),
+	scenario(t, "deletes the superAdmin", "DELETE", boss, "", testapp.Merge(
+		testapp.Each(withCheck(hidden404, exists("admins", testapp.SuperAdminId, true)), everyone...),
 		map[string]want{testapp.Operator: noContent}))
 }
 
@@ -231,8 +211,8 @@ func TestTicketsRecordAPI(t *testing.T) {
 	closed := base + "/" + testapp.ClosedTicketId
 	taken := base + "/" + testapp.TakenTicketId
 
-	scenario(t, "lists tickets", "GET", base+"?sort=createdAt", "", merge(
-		every(total("0"), outsiders...),
+	scenario(t, "lists tickets", "GET", base+"?sort=createdAt", "", testapp.Merge(
+		testapp.Each(total("0"), outsiders...),
 		map[string]want{
 			testapp.Owner:         {status: 200, content: []string{`"totalItems":3`, `"ticketAnswers":[{"id":"` + testapp.AnswerId}, absent: []string{testapp.OtherTicketId}},
 			testapp.OtherCustomer: {status: 200, content: []string{`"totalItems":1`, testapp.OtherTicketId}},
@@ -241,19 +221,19 @@ func TestTicketsRecordAPI(t *testing.T) {
 			testapp.Operator:      total("4"),
 		}))
 
-	scenario(t, "views alice's active ticket", "GET", ticket, "", merge(
-		every(hidden404, outsiders...),
-		every(want{status: 200, content: []string{`"ticketAnswers":[]`, `"ticketStatus":"active"`, `"userEmail":"alice@example.com"`}}, testapp.Owner, testapp.Admin, testapp.SuperAdmin, testapp.Operator),
+	scenario(t, "views alice's active ticket", "GET", ticket, "", testapp.Merge(
+		testapp.Each(hidden404, outsiders...),
+		testapp.Each(want{status: 200, content: []string{`"ticketAnswers":[]`, `"ticketStatus":"active"`, `"userEmail":"alice@example.com"`}}, testapp.Owner, testapp.Admin, testapp.SuperAdmin, testapp.Operator),
 		map[string]want{testapp.OtherCustomer: hidden404}))
 
-	scenario(t, "views alice's closed ticket", "GET", closed, "", merge(
-		every(hidden404, outsiders...),
-		every(want{status: 200, content: []string{`"ticketStatus":"closed"`}}, testapp.Owner, testapp.SuperAdmin, testapp.Operator),
+	scenario(t, "views alice's closed ticket", "GET", closed, "", testapp.Merge(
+		testapp.Each(hidden404, outsiders...),
+		testapp.Each(want{status: 200, content: []string{`"ticketStatus":"closed"`}}, testapp.Owner, testapp.SuperAdmin, testapp.Operator),
 		map[string]want{testapp.OtherCustomer: hidden404, testapp.Admin: hidden404}))
 
 	create := `{"customerId":"` + testapp.CustomerId + `","ticketContent":"Where is my order?"}`
-	scenario(t, "sends a ticket in alice's name", "POST", base, create, merge(
-		every(refused400, everyone...),
+	scenario(t, "sends a ticket in alice's name", "POST", base, create, testapp.Merge(
+		testapp.Each(refused400, everyone...),
 		map[string]want{
 			testapp.Owner:      {status: 200, content: []string{`"ticketStatus":"active"`, `"customerUserName":"alice"`, `"userEmail":"alice@example.com"`, `"isTaken":false`, `"ticketAnswers":[]`}},
 			testapp.Unverified: refused400,
@@ -266,24 +246,24 @@ func TestTicketsRecordAPI(t *testing.T) {
 			map[string]want{testapp.Owner: refused400})
 	}
 
-	scenario(t, "closes alice's ticket", "PATCH", ticket, `{"ticketStatus":"closed"}`, merge(
-		every(withCheck(hidden404, field("tickets", testapp.TicketId, "ticketStatus", "active")), everyone...),
-		every(withCheck(want{status: 200, content: []string{`"ticketStatus":"closed"`}}, field("tickets", testapp.TicketId, "ticketStatus", "closed")), staff...),
+	scenario(t, "closes alice's ticket", "PATCH", ticket, `{"ticketStatus":"closed"}`, testapp.Merge(
+		testapp.Each(withCheck(hidden404, field("tickets", testapp.TicketId, "ticketStatus", "active")), everyone...),
+		testapp.Each(withCheck(want{status: 200, content: []string{`"ticketStatus":"closed"`}}, field("tickets", testapp.TicketId, "ticketStatus", "closed")), staff...),
 		map[string]want{testapp.Operator: {status: 200, content: []string{`"ticketStatus":"closed"`}}}))
 
-	scenario(t, "rewrites a ticket's content", "PATCH", ticket, `{"ticketContent":"changed"}`, merge(
-		every(withCheck(hidden404, field("tickets", testapp.TicketId, "ticketContent", "How do I export my data?")), everyone...),
+	scenario(t, "rewrites a ticket's content", "PATCH", ticket, `{"ticketContent":"changed"}`, testapp.Merge(
+		testapp.Each(withCheck(hidden404, field("tickets", testapp.TicketId, "ticketContent", "How do I export my data?")), everyone...),
 		map[string]want{testapp.Operator: {status: 200, content: []string{`"ticketContent":"changed"`}}}))
 
-	scenario(t, "flags a ticket high priority", "PATCH", ticket, `{"isHighPriority":true}`, merge(
-		every(withCheck(hidden404, field("tickets", testapp.TicketId, "isHighPriority", "false")), everyone...),
+	scenario(t, "flags a ticket high priority", "PATCH", ticket, `{"isHighPriority":true}`, testapp.Merge(
+		testapp.Each(withCheck(hidden404, field("tickets", testapp.TicketId, "isHighPriority", "false")), everyone...),
 		map[string]want{
 			testapp.SuperAdmin: {status: 200, content: []string{`"isHighPriority":true`}},
 			testapp.Operator:   {status: 200, content: []string{`"isHighPriority":true`}},
 		}))
 
-	scenario(t, "takes a free ticket", "PATCH", ticket, `{"takenBy":"`+testapp.AdminId+`"}`, merge(
-		every(hidden404, everyone...),
+	scenario(t, "takes a free ticket", "PATCH", ticket, `{"takenBy":"`+testapp.AdminId+`"}`, testapp.Merge(
+		testapp.Each(hidden404, everyone...),
 		map[string]want{
 			testapp.Admin:    withCheck(want{status: 200, content: []string{`"isTaken":true`, `"takenBy":"` + testapp.AdminId + `"`}}, field("tickets", testapp.TicketId, "isTaken", "true")),
 			testapp.Operator: {status: 200, content: []string{`"isTaken":true`}},
@@ -293,11 +273,11 @@ func TestTicketsRecordAPI(t *testing.T) {
 		testapp.Admin: withCheck(hidden404, field("tickets", testapp.TakenTicketId, "takenBy", testapp.OtherAdminId)),
 	})
 
-	scenario(t, "reopens a closed ticket", "PATCH", closed, `{"ticketStatus":"active"}`, merge(
-		every(withCheck(hidden404, field("tickets", testapp.ClosedTicketId, "ticketStatus", "closed")), testapp.Owner, testapp.Admin, testapp.SuperAdmin)))
+	scenario(t, "reopens a closed ticket", "PATCH", closed, `{"ticketStatus":"active"}`, testapp.Merge(
+		testapp.Each(withCheck(hidden404, field("tickets", testapp.ClosedTicketId, "ticketStatus", "closed")), testapp.Owner, testapp.Admin, testapp.SuperAdmin)))
 
-	scenario(t, "deletes alice's ticket", "DELETE", ticket, "", merge(
-		every(withCheck(hidden404, exists("tickets", testapp.TicketId, true)), everyone...),
+	scenario(t, "deletes alice's ticket", "DELETE", ticket, "", testapp.Merge(
+		testapp.Each(withCheck(hidden404, exists("tickets", testapp.TicketId, true)), everyone...),
 		map[string]want{
 			testapp.SuperAdmin: withCheck(noContent, exists("tickets", testapp.TicketId, false)),
 			testapp.Operator:   noContent,
@@ -312,21 +292,21 @@ func TestAnswersRecordAPI(t *testing.T) {
 	const base = "/api/collections/ticketAnswers/records"
 	answer := base + "/" + testapp.AnswerId
 
-	scenario(t, "lists answers", "GET", base, "", merge(
-		every(total("0"), outsiders...),
-		every(total("1"), testapp.Owner, testapp.Admin, testapp.SuperAdmin, testapp.Operator),
+	scenario(t, "lists answers", "GET", base, "", testapp.Merge(
+		testapp.Each(total("0"), outsiders...),
+		testapp.Each(total("1"), testapp.Owner, testapp.Admin, testapp.SuperAdmin, testapp.Operator),
 		map[string]want{testapp.OtherCustomer: total("0")}))
 
-	scenario(t, "views an answer on alice's ticket", "GET", answer, "", merge(
-		every(hidden404, outsiders...),
-		every(want{status: 200, content: []string{`"answer":"Please reinstall the app."`}}, testapp.Owner, testapp.Admin, testapp.SuperAdmin, testapp.Operator),
+	scenario(t, "views an answer on alice's ticket", "GET", answer, "", testapp.Merge(
+		testapp.Each(hidden404, outsiders...),
+		testapp.Each(want{status: 200, content: []string{`"answer":"Please reinstall the app."`}}, testapp.Owner, testapp.Admin, testapp.SuperAdmin, testapp.Operator),
 		map[string]want{testapp.OtherCustomer: hidden404}))
 
 	answerAs := func(ticket, admin string) string {
 		return `{"ticket":"` + ticket + `","answer":"We are on it.","adminId":"` + admin + `"}`
 	}
-	scenario(t, "answers alice's ticket", "POST", base, answerAs(testapp.TicketId, testapp.AdminId), merge(
-		every(refused400, everyone...),
+	scenario(t, "answers alice's ticket", "POST", base, answerAs(testapp.TicketId, testapp.AdminId), testapp.Merge(
+		testapp.Each(refused400, everyone...),
 		map[string]want{
 			testapp.Admin:    withCheck(want{status: 200, content: []string{`"answer":"We are on it."`}}, ticketHasAnswers(testapp.TicketId, 1)),
 			testapp.Operator: {status: 200, content: []string{`"adminId":"` + testapp.AdminId + `"`}},
@@ -340,12 +320,12 @@ func TestAnswersRecordAPI(t *testing.T) {
 		testapp.SuperAdmin: withCheck(refused400, ticketHasAnswers(testapp.ClosedTicketId, 0)),
 	})
 
-	scenario(t, "edits an answer", "PATCH", answer, `{"answer":"changed"}`, merge(
-		every(denied403, everyone...),
+	scenario(t, "edits an answer", "PATCH", answer, `{"answer":"changed"}`, testapp.Merge(
+		testapp.Each(denied403, everyone...),
 		map[string]want{testapp.Operator: {status: 200, content: []string{`"answer":"changed"`}}}))
 
-	scenario(t, "deletes an answer", "DELETE", answer, "", merge(
-		every(withCheck(denied403, exists(policy.Answers, testapp.AnswerId, true)), everyone...),
+	scenario(t, "deletes an answer", "DELETE", answer, "", testapp.Merge(
+		testapp.Each(withCheck(denied403, exists(policy.Answers, testapp.AnswerId, true)), everyone...),
 		map[string]want{testapp.Operator: noContent}))
 }
 

@@ -108,26 +108,6 @@ func acctRun(t *testing.T, name, method, url, body string, headers map[string]st
 	s.Test(t)
 }
 
-// acctEach gives the listed caller kinds the same expectation.
-func acctEach(w acctWant, kinds ...string) map[string]acctWant {
-	m := map[string]acctWant{}
-	for _, k := range kinds {
-		m[k] = w
-	}
-	return m
-}
-
-// acctOverlay merges expectation maps, later ones winning.
-func acctOverlay(ms ...map[string]acctWant) map[string]acctWant {
-	out := map[string]acctWant{}
-	for _, m := range ms {
-		for k, v := range m {
-			out[k] = v
-		}
-	}
-	return out
-}
-
 // acctChecks runs several checks in turn.
 func acctChecks(checks ...func(testing.TB, *tests.TestApp, []byte)) func(testing.TB, *tests.TestApp, []byte) {
 	return func(t testing.TB, app *tests.TestApp, body []byte) {

@@ -44,7 +44,7 @@ func TestLogin(t *testing.T) {
 		check: loggedIn(policy.Users, testapp.CustomerId, policy.RoleUser)}
 	// a public route: the caller's own token changes nothing
 	acctTable(t, "logs in as alice", http.MethodPost, "/login", `{"userName":"alice","password":"`+testapp.Password+`"}`, nil,
-		acctEach(alice, acctKinds...))
+		testapp.Each(alice, acctKinds...))
 }
 
 func TestLoginIdentitiesAndRoles(t *testing.T) {

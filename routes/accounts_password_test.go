@@ -37,7 +37,7 @@ func resetMailed(addr, id string) func(testing.TB, *tests.TestApp, []byte) {
 func TestForgetPassword(t *testing.T) {
 	mailed := acctWant{status: 200, content: []string{sameResetAnswer}, check: resetMailed("alice@example.com", testapp.CustomerId)}
 	acctTable(t, "asks for alice's reset mail", http.MethodPost, "/forgetPassword", `{"email":"alice@example.com"}`, nil,
-		acctEach(mailed, acctKinds...))
+		testapp.Each(mailed, acctKinds...))
 
 	for _, c := range []struct {
 		name, email string
@@ -86,7 +86,7 @@ func TestResetPasswordPage(t *testing.T) {
 	form := acctWant{status: 200, content: []string{"<h1>Choose a new password</h1>", `action="/resetPassword"`,
 		`<label for="password">`, `<label for="confirmPassword">`, `name="token" value="` + tok + `"`, `fetch(`, `role="status"`},
 		check: acctOnePage, html: true, headers: acctScriptAllowed}
-	acctTable(t, "opens alice's reset link", http.MethodGet, "/resetPassword?token="+tok, "", nil, acctEach(form, acctKinds...))
+	acctTable(t, "opens alice's reset link", http.MethodGet, "/resetPassword?token="+tok, "", nil, testapp.Each(form, acctKinds...))
 	for name, bad := range map[string]string{"no token": "", "garbage": "abc", "a verification token": verification} {
 		acctRun(t, "reset page with "+name, http.MethodGet, "/resetPassword?token="+bad, "", nil, nil,
 			acctWant{status: 400, content: []string{"<h1>This link does not work</h1>"}, absent: []string{"<form"}, check: acctOnePage})
@@ -119,7 +119,7 @@ func TestResetPassword(t *testing.T) {
 
 	// public: the reset token decides, whoever sends it
 	acctTable(t, "resets alice's password", http.MethodPost, "/resetPassword", with(aliceReset, "brand-new-password", "brand-new-password"), nil,
-		acctEach(acctWant{status: 200, content: []string{ok}, check: acctChecks(reset(testapp.Owner, policy.Users, testapp.CustomerId),
+		testapp.Each(acctWant{status: 200, content: []string{ok}, check: acctChecks(reset(testapp.Owner, policy.Users, testapp.CustomerId),
 			func(t testing.TB, app *tests.TestApp, _ []byte) {
 				// the link works once
 				status, body := acctServe(t, app, http.MethodPost, "/resetPassword", with(aliceReset, "another-password", "another-password"))

@@ -21,7 +21,7 @@ var (
 
 // acctGate is the head of a table for the routes of any signed-in account.
 func acctGate() map[string]acctWant {
-	return acctOverlay(acctEach(acctUnauthorized, testapp.Anonymous, testapp.Forged), acctEach(acctOperatorOut, testapp.Operator))
+	return testapp.Merge(testapp.Each(acctUnauthorized, testapp.Anonymous, testapp.Forged), testapp.Each(acctOperatorOut, testapp.Operator))
 }
 
 // perCaller builds each signed-in caller's expectation from its account.
@@ -35,7 +35,7 @@ func perCaller(build func(kind, collection, id string) acctWant) map[string]acct
 }
 
 func TestEditProfile(t *testing.T) {
-	acctTable(t, "renames itself", http.MethodPatch, "/editProfile", `{"userName":"renamed"}`, nil, acctOverlay(acctGate(),
+	acctTable(t, "renames itself", http.MethodPatch, "/editProfile", `{"userName":"renamed"}`, nil, testapp.Merge(acctGate(),
 		perCaller(func(kind, collection, id string) acctWant {
 			role := policy.RoleUser
 			if collection == policy.Admins {
@@ -139,7 +139,7 @@ func emailChangeAsked(collection, id, newEmail string) func(testing.TB, *tests.T
 }
 
 func TestEditProfileEmailWaitsForConfirmation(t *testing.T) {
-	acctTable(t, "changes its email", http.MethodPatch, "/editProfile", `{"email":"new.address@example.com"}`, nil, acctOverlay(acctGate(),
+	acctTable(t, "changes its email", http.MethodPatch, "/editProfile", `{"email":"new.address@example.com"}`, nil, testapp.Merge(acctGate(),
 		perCaller(func(kind, collection, id string) acctWant {
 			return acctWant{status: 200,
 				content: []string{"new.address@example.com", "until then it stays " + acctFixtureEmail[id], `"email":"` + acctFixtureEmail[id] + `"`},
@@ -157,7 +157,7 @@ func TestConfirmEmailChange(t *testing.T) {
 	page := acctWant{status: 200, content: []string{"<h1>Confirm your new email</h1>", "alice.new@example.com",
 		`<label for="password">`, `action="/confirmEmailChange"`, `value="` + tok + `"`},
 		check: acctChecks(acctField(policy.Users, testapp.CustomerId, "email", "alice@example.com"), acctOnePage), html: true, headers: acctScriptAllowed}
-	acctTable(t, "opens alice's email change link", http.MethodGet, "/confirmEmailChange?token="+tok, "", nil, acctEach(page, acctKinds...))
+	acctTable(t, "opens alice's email change link", http.MethodGet, "/confirmEmailChange?token="+tok, "", nil, testapp.Each(page, acctKinds...))
 	acctRun(t, "a bad email change link", http.MethodGet, "/confirmEmailChange?token=nope", "", nil, nil,
 		acctWant{status: 400, content: []string{"<h1>This link does not work</h1>"}, check: acctOnePage})
 	acctRun(t, "an auth token as email change link", http.MethodGet, "/confirmEmailChange?token="+oldAuth, "", nil, nil,
@@ -233,7 +233,7 @@ func passwordChanged(kind, collection, id string) func(testing.TB, *tests.TestAp
 
 func TestChangePassword(t *testing.T) {
 	body := `{"oldPassword":"` + testapp.Password + `","password":"new-password-1","confirmPassword":"new-password-1"}`
-	acctTable(t, "changes its password", http.MethodPatch, "/changePassword", body, nil, acctOverlay(acctGate(),
+	acctTable(t, "changes its password", http.MethodPatch, "/changePassword", body, nil, testapp.Merge(acctGate(),
 		perCaller(func(kind, collection, id string) acctWant {
 			return acctWant{status: 200, content: []string{`"message":"Password changed.`, `"token":"`}, check: passwordChanged(kind, collection, id)}
 		})))

@@ -62,7 +62,7 @@ func TestSignUp(t *testing.T) {
 		`"role":"user"`, `"isVerified":false`, `"verified":false`, `"userFirstName":"Dave"`,
 	}, check: daveSignedUp}
 	// a public route: a token, valid or not, changes nothing
-	acctTable(t, "signs up", http.MethodPost, "/signUp", daveSignUp, nil, acctEach(created, acctKinds...))
+	acctTable(t, "signs up", http.MethodPost, "/signUp", daveSignUp, nil, testapp.Each(created, acctKinds...))
 }
 
 func TestSignUpValidation(t *testing.T) {
@@ -139,7 +139,7 @@ func TestVerifyAccount(t *testing.T) {
 	verified := acctWant{status: 200, content: []string{"<h1>Your account is verified</h1>", "carol@example.com", `href="/"`},
 		check: acctChecks(acctField(policy.Users, testapp.UnverifiedId, "verified", true), acctOnePage)}
 	// the link is public: whoever opens it, the token decides
-	acctTable(t, "opens carol's verification link", http.MethodGet, "/verifyAccount?token="+tok, "", nil, acctEach(verified, acctKinds...))
+	acctTable(t, "opens carol's verification link", http.MethodGet, "/verifyAccount?token="+tok, "", nil, testapp.Each(verified, acctKinds...))
 
 	acctRun(t, "an already verified account opens its link again", http.MethodGet, "/verifyAccount?token="+tok, "", nil,
 		func(t testing.TB, app *tests.TestApp) {
@@ -190,7 +190,7 @@ func TestVerifyAccountRefusesBadLinks(t *testing.T) {
 func TestResendVerification(t *testing.T) {
 	same := `"message":"If an unverified account uses this email, we sent it a new verification link."`
 	acctTable(t, "asks for a new verification mail", http.MethodPost, "/resendVerification", `{"email":"carol@example.com"}`, nil,
-		acctEach(acctWant{status: 200, content: []string{same}, check: func(t testing.TB, app *tests.TestApp, _ []byte) {
+		testapp.Each(acctWant{status: 200, content: []string{same}, check: func(t testing.TB, app *tests.TestApp, _ []byte) {
 			m := acctMailTo(t, app, "carol@example.com", "verify your email")
 			_, tok := acctLink(t, m.Text, "/verifyAccount")
 			if r, err := app.FindAuthRecordByToken(tok, core.TokenTypeVerification); err != nil || r.Id != testapp.UnverifiedId {

@@ -49,8 +49,8 @@ func TestCreateAdmin(t *testing.T) {
 		events:  map[string]int{"OnRecordCreate": 1},
 		check:   all(adminStored("dave", "a-long-password"), adminCount(3))}
 	refused := func(w callerWant) callerWant { w.check = adminCount(2); return w }
-	asCallers(t, "creates an admin", "POST", "/createAdmin", body, nil, overlay(
-		each(refused(unauthorized), outsiders...), each(refused(forbidden), append(customers, agents...)...), each(created, heads...),
+	asCallers(t, "creates an admin", "POST", "/createAdmin", body, nil, testapp.Merge(
+		testapp.Each(refused(unauthorized), outsiders...), testapp.Each(refused(forbidden), append(customers, agents...)...), testapp.Each(created, heads...),
 	))
 }
 
@@ -105,12 +105,12 @@ func TestDeleteAdmin(t *testing.T) {
 		events: map[string]int{"OnRecordDelete": 1},
 		check:  all(gone(policy.Admins, testapp.AdminId), adminCount(1))}
 	kept := func(w callerWant) callerWant { w.check = adminCount(2); return w }
-	refusals := overlay(each(kept(unauthorized), outsiders...), each(kept(forbidden), append(customers, agents...)...))
+	refusals := testapp.Merge(testapp.Each(kept(unauthorized), outsiders...), testapp.Each(kept(forbidden), append(customers, agents...)...))
 
 	asCallers(t, "deletes an admin named in the body", "DELETE", "/deleteAdmin", `{"adminId":"`+testapp.AdminId+`"}`, nil,
-		overlay(refusals, each(deleted, heads...)))
+		testapp.Merge(refusals, testapp.Each(deleted, heads...)))
 	asCallers(t, "deletes an admin named in the query", "DELETE", "/deleteAdmin?adminId="+testapp.AdminId, "", nil,
-		overlay(refusals, each(deleted, heads...)))
+		testapp.Merge(refusals, testapp.Each(deleted, heads...)))
 
 	superAdminKept := callerWant{status: 403, content: []string{`"status":403`, `superAdmin`}, events: noWrites,
 		check: func(t testing.TB, app *tests.TestApp, _ []byte) {
@@ -119,17 +119,17 @@ func TestDeleteAdmin(t *testing.T) {
 			}
 		}}
 	asCallers(t, "deletes a superAdmin", "DELETE", "/deleteAdmin", `{"adminId":"`+testapp.SuperAdminId+`"}`, nil,
-		overlay(refusals, each(superAdminKept, heads...)))
+		testapp.Merge(refusals, testapp.Each(superAdminKept, heads...)))
 	asCallers(t, "deletes an unknown admin", "DELETE", "/deleteAdmin?adminId=admin9999999999", "", nil,
-		overlay(refusals, each(kept(notFound), heads...)))
+		testapp.Merge(refusals, testapp.Each(kept(notFound), heads...)))
 	asCallers(t, "deletes a customer as an admin", "DELETE", "/deleteAdmin", `{"adminId":"`+testapp.CustomerId+`"}`, nil,
-		overlay(refusals, each(kept(notFound), heads...)))
+		testapp.Merge(refusals, testapp.Each(kept(notFound), heads...)))
 	missing := callerWant{status: 400, content: []string{`"adminId":{"code":"validation_required"`}, events: noWrites}
 	asCallers(t, "deletes without naming an admin", "DELETE", "/deleteAdmin", "", nil,
-		overlay(refusals, each(missing, heads...)))
+		testapp.Merge(refusals, testapp.Each(missing, heads...)))
 	wrongType := callerWant{status: 400, content: []string{`"adminId":{"code":"validation_invalid_type"`}, events: noWrites}
 	asCallers(t, "deletes with an adminId that is not a string", "DELETE", "/deleteAdmin", `{"adminId":["`+testapp.AdminId+`"]}`, nil,
-		overlay(refusals, each(wrongType, heads...)))
+		testapp.Merge(refusals, testapp.Each(wrongType, heads...)))
 }
 
 // A deleted admin's tokens stop working, and the tickets it held are free
@@ -182,8 +182,8 @@ func TestGetAllAdmins(t *testing.T) {
 		content: []string{`"email":"agent1@example.com"`, `"email":"agent2@example.com"`, `"role":"admin"`},
 		absent:  []string{`"boss"`, `operator@example.com`},
 		check:   listIs([]string{testapp.AdminId, testapp.OtherAdminId}, 2, 1)}
-	asCallers(t, "lists the admins", "GET", "/getAllAdmins", "", nil, overlay(
-		gate(append(customers, agents...)...), each(team, heads...),
+	asCallers(t, "lists the admins", "GET", "/getAllAdmins", "", nil, testapp.Merge(
+		gate(append(customers, agents...)...), testapp.Each(team, heads...),
 	))
 }
 

@@ -81,26 +81,6 @@ func asCallers(t *testing.T, name, method, url, body string, before func(testing
 	}
 }
 
-// each gives the listed caller kinds the same expectation.
-func each(w callerWant, kinds ...string) map[string]callerWant {
-	m := map[string]callerWant{}
-	for _, k := range kinds {
-		m[k] = w
-	}
-	return m
-}
-
-// overlay merges expectation maps, later ones winning.
-func overlay(ms ...map[string]callerWant) map[string]callerWant {
-	out := map[string]callerWant{}
-	for _, m := range ms {
-		for k, v := range m {
-			out[k] = v
-		}
-	}
-	return out
-}
-
 // writes are the model events of a write; a refused request fires none.
 var noWrites = map[string]int{"OnRecordCreate": 0, "OnRecordUpdate": 0, "OnRecordDelete": 0}
 
@@ -117,7 +97,7 @@ var (
 
 // gate is the usual table head: outsiders get 401, the listed kinds 403.
 func gate(forbiddenKinds ...string) map[string]callerWant {
-	return overlay(each(unauthorized, outsiders...), each(forbidden, forbiddenKinds...))
+	return testapp.Merge(testapp.Each(unauthorized, outsiders...), testapp.Each(forbidden, forbiddenKinds...))
 }
 
 // readAll reads a scenario's response body.

@@ -63,8 +63,8 @@ func TestSendTicket(t *testing.T) {
 	bob.check = ticketsOf(testapp.OtherCustomerId, 2)
 	unverified := forbidden
 	unverified.content = []string{`"status":403`, `Verify your email`}
-	asCallers(t, "sends a ticket", "POST", "/sendTicket", body, nil, overlay(
-		gate(agents...), each(forbidden, heads...),
+	asCallers(t, "sends a ticket", "POST", "/sendTicket", body, nil, testapp.Merge(
+		gate(agents...), testapp.Each(forbidden, heads...),
 		map[string]callerWant{testapp.Owner: alice, testapp.OtherCustomer: bob, testapp.Unverified: unverified},
 	))
 }
@@ -114,7 +114,7 @@ func TestSendTicketBody(t *testing.T) {
 }
 
 func TestGetUserTickets(t *testing.T) {
-	asCallers(t, "lists own tickets", "GET", "/getUserTickets", "", nil, overlay(
+	asCallers(t, "lists own tickets", "GET", "/getUserTickets", "", nil, testapp.Merge(
 		gate(append(agents, heads...)...),
 		map[string]callerWant{
 			testapp.Owner: {status: 200, content: []string{`"message":`, `"page":1`, `"ticketAnswers":[{"id":"` + testapp.AnswerId + `","answer":"Please reinstall the app.","createdAt":"`},
@@ -129,33 +129,33 @@ func TestGetUserTickets(t *testing.T) {
 func TestGetAllActiveTickets(t *testing.T) {
 	queue := callerWant{status: 200, absent: []string{testapp.ClosedTicketId},
 		check: listIs([]string{testapp.OtherTicketId, testapp.TicketId, testapp.TakenTicketId}, 3, 1)}
-	asCallers(t, "lists the active tickets", "GET", "/getAllActiveTickets", "", nil, overlay(
-		gate(customers...), each(queue, agents...), each(queue, heads...),
+	asCallers(t, "lists the active tickets", "GET", "/getAllActiveTickets", "", nil, testapp.Merge(
+		gate(customers...), testapp.Each(queue, agents...), testapp.Each(queue, heads...),
 	))
 }
 
 func TestGetAllClosedTickets(t *testing.T) {
 	closed := callerWant{status: 200, check: listIs([]string{testapp.ClosedTicketId}, 1, 1)}
-	asCallers(t, "lists the closed tickets", "GET", "/getAllClosedTickets", "", nil, overlay(
-		gate(append(customers, agents...)...), each(closed, heads...),
+	asCallers(t, "lists the closed tickets", "GET", "/getAllClosedTickets", "", nil, testapp.Merge(
+		gate(append(customers, agents...)...), testapp.Each(closed, heads...),
 	))
 }
 
 func TestSearchForTicket(t *testing.T) {
 	found := callerWant{status: 200, content: []string{`"message":`, `"id":"` + testapp.TakenTicketId + `"`,
 		`"ticketAnswers":[{"id":"` + testapp.AnswerId + `","answer":"Please reinstall the app.","createdAt":"`, `"adminId":"` + testapp.OtherAdminId + `"`}}
-	asCallers(t, "reads a ticket by id", "GET", "/searchForTicket/"+testapp.TakenTicketId, "", nil, overlay(
-		gate(append(customers, agents...)...), each(found, heads...),
+	asCallers(t, "reads a ticket by id", "GET", "/searchForTicket/"+testapp.TakenTicketId, "", nil, testapp.Merge(
+		gate(append(customers, agents...)...), testapp.Each(found, heads...),
 	))
 	closed := callerWant{status: 200, content: []string{`"ticketStatus":"closed"`, `"ticketAnswers":[]`}}
-	asCallers(t, "reads a closed ticket by id", "GET", "/searchForTicket/"+testapp.ClosedTicketId, "", nil, overlay(
-		gate(append(customers, agents...)...), each(closed, heads...),
+	asCallers(t, "reads a closed ticket by id", "GET", "/searchForTicket/"+testapp.ClosedTicketId, "", nil, testapp.Merge(
+		gate(append(customers, agents...)...), testapp.Each(closed, heads...),
 	))
-	asCallers(t, "reads an unknown ticket", "GET", "/searchForTicket/ticket999999999", "", nil, overlay(
-		gate(append(customers, agents...)...), each(notFound, heads...),
+	asCallers(t, "reads an unknown ticket", "GET", "/searchForTicket/ticket999999999", "", nil, testapp.Merge(
+		gate(append(customers, agents...)...), testapp.Each(notFound, heads...),
 	))
-	asCallers(t, "reads a malformed ticket id", "GET", "/searchForTicket/%27%20OR%201=1--", "", nil, overlay(
-		gate(append(customers, agents...)...), each(notFound, heads...),
+	asCallers(t, "reads a malformed ticket id", "GET", "/searchForTicket/%27%20OR%201=1--", "", nil, testapp.Merge(
+		gate(append(customers, agents...)...), testapp.Each(notFound, heads...),
 	))
 }
 
@@ -171,11 +171,11 @@ func TestDeleteSpecificTicket(t *testing.T) {
 		})
 		return w
 	}
-	asCallers(t, "deletes a ticket", "DELETE", "/deleteSpecificTicket/"+testapp.TakenTicketId, "", nil, overlay(
-		each(kept(unauthorized), outsiders...), each(kept(forbidden), append(customers, agents...)...), each(deleted, heads...),
+	asCallers(t, "deletes a ticket", "DELETE", "/deleteSpecificTicket/"+testapp.TakenTicketId, "", nil, testapp.Merge(
+		testapp.Each(kept(unauthorized), outsiders...), testapp.Each(kept(forbidden), append(customers, agents...)...), testapp.Each(deleted, heads...),
 	))
-	asCallers(t, "deletes an unknown ticket", "DELETE", "/deleteSpecificTicket/nope", "", nil, overlay(
-		gate(append(customers, agents...)...), each(notFound, heads...),
+	asCallers(t, "deletes an unknown ticket", "DELETE", "/deleteSpecificTicket/nope", "", nil, testapp.Merge(
+		gate(append(customers, agents...)...), testapp.Each(notFound, heads...),
 	))
 }
 
@@ -195,8 +195,8 @@ func answered(ticketId, adminId string, want int) func(testing.TB, *tests.TestAp
 
 func TestSendAnswerOnTicket(t *testing.T) {
 	body := `{"answer":"Try the export button."}`
-	wants := overlay(
-		each(unauthorized, outsiders...), each(forbidden, customers...),
+	wants := testapp.Merge(
+		testapp.Each(unauthorized, outsiders...), testapp.Each(forbidden, customers...),
 	)
 	for _, kind := range append(append([]string{}, agents...), heads...) {
 		wants[kind] = callerWant{status: 200,
@@ -209,16 +209,16 @@ func TestSendAnswerOnTicket(t *testing.T) {
 	// holding a ticket does not lock the others out
 	held := callerWant{status: 200, content: []string{`"answer":"Please reinstall the app."`, `"answer":"Try the export button."`},
 		check: answered(testapp.TakenTicketId, testapp.AdminId, 2)}
-	asCallers(t, "answers a ticket another admin holds", "PATCH", "/sendAnswerOnTicket/"+testapp.TakenTicketId, body, nil, overlay(
-		gate(customers...), map[string]callerWant{testapp.Admin: held}, each(callerWant{status: 200}, heads...),
+	asCallers(t, "answers a ticket another admin holds", "PATCH", "/sendAnswerOnTicket/"+testapp.TakenTicketId, body, nil, testapp.Merge(
+		gate(customers...), map[string]callerWant{testapp.Admin: held}, testapp.Each(callerWant{status: 200}, heads...),
 	))
 
 	closed := callerWant{status: 409, content: []string{`"status":409`, `closed`}, events: noWrites}
-	asCallers(t, "answers a closed ticket", "PATCH", "/sendAnswerOnTicket/"+testapp.ClosedTicketId, body, nil, overlay(
-		gate(customers...), each(closed, agents...), each(closed, heads...),
+	asCallers(t, "answers a closed ticket", "PATCH", "/sendAnswerOnTicket/"+testapp.ClosedTicketId, body, nil, testapp.Merge(
+		gate(customers...), testapp.Each(closed, agents...), testapp.Each(closed, heads...),
 	))
-	asCallers(t, "answers an unknown ticket", "PATCH", "/sendAnswerOnTicket/ticket999999999", body, nil, overlay(
-		gate(customers...), each(notFound, agents...), each(notFound, heads...),
+	asCallers(t, "answers an unknown ticket", "PATCH", "/sendAnswerOnTicket/ticket999999999", body, nil, testapp.Merge(
+		gate(customers...), testapp.Each(notFound, agents...), testapp.Each(notFound, heads...),
 	))
 }
 

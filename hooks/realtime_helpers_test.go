@@ -2,11 +2,7 @@ package hooks_test
 
 import (
 	"encoding/json"
-	"io"
-	"net/http"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/pocketbase/pocketbase/core"
 
@@ -18,22 +14,8 @@ import (
 // call sends a JSON request with a token and returns the status and body.
 func call(t testing.TB, method, url, token, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	client := &http.Client{Timeout: 20 * time.Second}
-	res, err := client.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(raw)
+	status, raw := testapp.Call(t, method, url, token, body)
+	return status, string(raw)
 }
 
 // mustCall is call that fails the test on a status other than want.
@@ -102,24 +84,7 @@ func newTicket(t testing.TB, app core.App, customerId string) string {
 // record and a token.
 func newAdmin(t testing.TB, app core.App, userName string) (*core.Record, string) {
 	t.Helper()
-	col, err := app.FindCollectionByNameOrId(policy.Admins)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := core.NewRecord(col)
-	r.Set("userName", userName)
-	r.Set("role", policy.RoleAdmin)
-	r.SetEmail(userName + "@example.com")
-	r.SetPassword(testapp.Password)
-	r.SetVerified(true)
-	if err := app.Save(r); err != nil {
-		t.Fatal(err)
-	}
-	token, err := r.NewAuthToken()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r, token
+	return testapp.NewAdmin(t, app, userName)
 }
 
 // decode unmarshals a JSON response body.

@@ -238,45 +238,12 @@ func newTicket(t testing.TB, app core.App, customerId, content string, createdAt
 // newAdmin stores an agent and returns its id and a token.
 func newAdmin(t testing.TB, app core.App, userName string) (string, string) {
 	t.Helper()
-	col, err := app.FindCollectionByNameOrId(policy.Admins)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := core.NewRecord(col)
-	r.Set("userName", userName)
-	r.Set("role", policy.RoleAdmin)
-	r.SetEmail(userName + "@example.com")
-	r.SetPassword(testapp.Password)
-	r.SetVerified(true)
-	if err := app.Save(r); err != nil {
-		t.Fatalf("new admin: %v", err)
-	}
-	tok, err := r.NewAuthToken()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r.Id, tok
+	r, token := testapp.NewAdmin(t, app, userName)
+	return r.Id, token
 }
 
 // call sends one request to a served app and returns status and body.
 func call(t testing.TB, method, url, token, body string) (int, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.StatusCode, raw
+	return testapp.Call(t, method, url, token, body)
 }

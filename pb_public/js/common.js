@@ -235,3 +235,27 @@ export async function goLive(pb, live, { signedIn, subscribeAll, reload, notLive
     setText(live, notLive);
   }
 }
+
+// showPageMessage puts a sentence at the top of the page (#page-message).
+export function showPageMessage(text, kind = 'ok') {
+  const box = document.getElementById('page-message');
+  setText(box, text);
+  box.dataset.kind = kind;
+  box.hidden = !text;
+}
+
+// sessionApi returns api() calling as pb's signed-in account; a 401 while
+// signed in ends the session through logOut and says so.
+export function sessionApi(pb, logOut) {
+  return async (method, path, opts = {}) => {
+    try {
+      return await api(method, path, { ...opts, token: pb.authStore.token });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401 && pb.authStore.token) {
+        await logOut();
+        showPageMessage('Your session has ended. Log in again.', 'error');
+      }
+      throw err;
+    }
+  };
+}

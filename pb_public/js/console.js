@@ -6,6 +6,7 @@
 import PocketBase, { LocalAuthStore } from '/vendor/pocketbase-0.28.1.es.mjs';
 import {
   api, ApiError, setText, onSubmit, busy, announce, clearErrors, fill, goLive,
+  showPageMessage, sessionApi,
 } from '/js/common.js';
 import { byQueueOrder, ticketRow, detailNodes } from '/js/console-render.js';
 import { setupManage } from '/js/console-manage.js';
@@ -29,25 +30,8 @@ const state = {
 const isSuper = () => state.me && state.me.role === 'superAdmin';
 const token = () => pb.authStore.token;
 
-function showPageMessage(text, kind = 'ok') {
-  const box = $('page-message');
-  setText(box, text);
-  box.dataset.kind = kind;
-  box.hidden = !text;
-}
-
 // call runs an API call as the signed-in agent; a 401 ends the session.
-async function call(method, path, opts = {}) {
-  try {
-    return await api(method, path, { ...opts, token: token() });
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401 && token()) {
-      await logOut();
-      showPageMessage('Your session has ended. Log in again.', 'error');
-    }
-    throw err;
-  }
-}
+const call = sessionApi(pb, () => logOut());
 
 function showMessage(p, text) {
   setText(p, text);

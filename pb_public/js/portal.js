@@ -4,6 +4,7 @@
 import PocketBase, { LocalAuthStore } from '/vendor/pocketbase-0.28.1.es.mjs';
 import {
   api, ApiError, el, setText, onSubmit, timeEl, announce, renderPager, goLive,
+  showPageMessage, sessionApi,
 } from '/js/common.js';
 
 const PAGE_SIZE = 20;
@@ -18,26 +19,8 @@ function token() {
   return pb.authStore.token;
 }
 
-// showPageMessage puts a sentence at the top of the page.
-function showPageMessage(text, kind = 'ok') {
-  const box = $('page-message');
-  setText(box, text);
-  box.dataset.kind = kind;
-  box.hidden = !text;
-}
-
 // call runs an API call as the signed-in customer; a 401 ends the session.
-async function call(method, path, opts = {}) {
-  try {
-    return await api(method, path, { ...opts, token: token() });
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401 && token()) {
-      await logOut();
-      showPageMessage('Your session has ended. Log in again.', 'error');
-    }
-    throw err;
-  }
-}
+const call = sessionApi(pb, () => logOut());
 
 // ---- signed out ---------------------------------------------------------
 

@@ -13,6 +13,9 @@ import (
 	"ticketportal/testapp"
 )
 
+// hardeningClient fails a request that hangs instead of the whole package.
+var hardeningClient = &http.Client{Timeout: 30 * time.Second}
+
 func get(t testing.TB, url string, header map[string]string) *http.Response {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, url, nil)

@@ -2,38 +2,20 @@ package hooks_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"ticketportal/migrations"
 	"ticketportal/testapp"
 )
 
-// hardeningClient fails a request that hangs instead of the whole package.
-var hardeningClient = &http.Client{Timeout: 30 * time.Second}
-
 // throttled sends one request to a served test app and returns its status and body.
 func throttled(t testing.TB, method, url, token, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := hardeningClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(raw)
+	status, raw := testapp.Call(t, method, url, token, body)
+	return status, string(raw)
 }
 
 // isPocketBase429 checks the body is PocketBase's error shape for 429.

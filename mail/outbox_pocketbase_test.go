@@ -1,7 +1,6 @@
 package mail_test
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,23 +13,10 @@ import (
 	"ticketportal/testapp"
 )
 
-// hardeningClient fails a request that hangs instead of the whole package.
-var hardeningClient = &http.Client{Timeout: 30 * time.Second}
-
 func post(t testing.TB, url, token, body string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := hardeningClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(raw)
+	status, raw := testapp.Call(t, "POST", url, token, body)
+	return status, string(raw)
 }
 
 func outboxTo(t testing.TB, app core.App, addr string) []outboxEntry {

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,70 +16,6 @@ import (
 	"ticketportal/testapp"
 )
 
-// callerWant is what one kind of caller gets back from a request.
-type callerWant struct {
-	status  int
-	content []string
-	absent  []string
-	events  map[string]int
-	check   func(t testing.TB, app *tests.TestApp, body []byte)
-}
-
-// allCallerKinds are the caller kinds a route table may name; every table
-// must name at least the standard ones (testapp.Callers).
-var allCallerKinds = append(append([]string{}, testapp.Callers...), testapp.Unverified, "other admin")
-
-// leaks never appear in any response.
-var leaks = []string{`"password"`, `"tokenKey"`, `$2a$`, `sqlite`, `SELECT `, `.go:`}
-
-// asCallers runs one request once per caller kind in wants. before, when
-// set, prepares each fresh app before the request.
-func asCallers(t *testing.T, name, method, url, body string, before func(testing.TB, *tests.TestApp), wants map[string]callerWant) {
-	t.Helper()
-	for _, kind := range testapp.Callers {
-		if _, ok := wants[kind]; !ok {
-			t.Errorf("%s: no expectation for caller %q", name, kind)
-		}
-	}
-	for _, kind := range allCallerKinds {
-		w, ok := wants[kind]
-		if !ok {
-			continue
-		}
-		s := tests.ApiScenario{
-			Name:               kind + " " + name,
-			Method:             method,
-			URL:                url,
-			Headers:            testapp.Headers(t, kind),
-			ExpectedStatus:     w.status,
-			ExpectedContent:    w.content,
-			NotExpectedContent: append(append([]string{}, leaks...), w.absent...),
-			ExpectedEvents:     w.events,
-			TestAppFactory:     testapp.Factory,
-		}
-		if len(s.ExpectedContent) == 0 {
-			s.ExpectedContent = []string{`"message":`}
-		}
-		if body != "" {
-			s.Body = strings.NewReader(body)
-		}
-		if before != nil {
-			s.BeforeTestFunc = func(t testing.TB, app *tests.TestApp, _ *core.ServeEvent) { before(t, app) }
-		}
-		if w.check != nil {
-			check := w.check
-			s.AfterTestFunc = func(t testing.TB, app *tests.TestApp, res *http.Response) {
-				raw, err := io.ReadAll(res.Body)
-				if err != nil {
-					t.Fatal(err)
-				}
-				check(t, app, raw)
-			}
-		}
-		s.Test(t)
-	}
-}
-
 // writes are the model events of a write; a refused request fires none.
 var noWrites = map[string]int{"OnRecordCreate": 0, "OnRecordUpdate": 0, "OnRecordDelete": 0}
 
@@ -90,13 +25,13 @@ var (
 	agents    = []string{testapp.Admin, "other admin"}
 	heads     = []string{testapp.SuperAdmin, testapp.Operator}
 
-	unauthorized = callerWant{status: 401, content: []string{`"status":401`}, events: noWrites}
-	forbidden    = callerWant{status: 403, content: []string{`"status":403`}, events: noWrites}
-	notFound     = callerWant{status: 404, content: []string{`"status":404`}, events: noWrites}
+	unauthorized = acctWant{status: 401, content: []string{`"status":401`}, events: noWrites}
+	forbidden    = acctWant{status: 403, content: []string{`"status":403`}, events: noWrites}
+	notFound     = acctWant{status: 404, content: []string{`"status":404`}, events: noWrites}
 )
 
 // gate is the usual table head: outsiders get 401, the listed kinds 403.
-func gate(forbiddenKinds ...string) map[string]callerWant {
+func gate(forbiddenKinds ...string) map[string]acctWant {
 	return testapp.Merge(testapp.Each(unauthorized, outsiders...), testapp.Each(forbidden, forbiddenKinds...))
 }
 

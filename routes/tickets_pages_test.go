@@ -62,7 +62,7 @@ func TestTicketListPages(t *testing.T) {
 			Headers:            testapp.Headers(t, testapp.OtherCustomer),
 			ExpectedStatus:     c.status,
 			ExpectedContent:    []string{c.content},
-			NotExpectedContent: leaks,
+			NotExpectedContent: acctLeaks,
 			TestAppFactory:     testapp.Factory,
 			BeforeTestFunc:     before,
 		}
@@ -124,7 +124,7 @@ func TestTicketListOrders(t *testing.T) {
 			Headers:            testapp.Headers(t, c.caller),
 			ExpectedStatus:     200,
 			ExpectedContent:    []string{`"ticketAnswers":`},
-			NotExpectedContent: leaks,
+			NotExpectedContent: acctLeaks,
 			TestAppFactory:     testapp.Factory,
 			BeforeTestFunc:     before,
 			AfterTestFunc: func(t testing.TB, app *tests.TestApp, res *http.Response) {
@@ -147,7 +147,7 @@ func TestTicketListAnswers(t *testing.T) {
 			`"ticketAnswers":[{"id":"` + testapp.AnswerId + `","answer":"Please reinstall the app.","createdAt":"`,
 			`"answer":"Second answer."`,
 		},
-		NotExpectedContent: leaks,
+		NotExpectedContent: acctLeaks,
 		TestAppFactory:     testapp.Factory,
 		BeforeTestFunc: func(t testing.TB, app *tests.TestApp, _ *core.ServeEvent) {
 			col, _ := app.FindCollectionByNameOrId(policy.Answers)

@@ -21,8 +21,8 @@ import (
 	"ticketportal/testapp"
 )
 
-// acctWant is what one kind of caller gets back from an account route.
-type acctWant struct {
+// callerWant is what one kind of caller gets back from a route.
+type callerWant struct {
 	status  int
 	content []string
 	absent  []string
@@ -32,8 +32,8 @@ type acctWant struct {
 	headers func(t testing.TB, h http.Header, body []byte)
 }
 
-// acctKinds are the caller kinds, in the order the tables run them.
-var acctKinds = []string{testapp.Anonymous, testapp.Forged, testapp.Owner, testapp.OtherCustomer,
+// callerKinds are the caller kinds, in the order the tables run them.
+var callerKinds = []string{testapp.Anonymous, testapp.Forged, testapp.Owner, testapp.OtherCustomer,
 	testapp.Unverified, testapp.Admin, "other admin", testapp.SuperAdmin, testapp.Operator}
 
 // acctLeaks never appear in an answer.
@@ -43,16 +43,16 @@ var acctLeaks = []string{`"password"`, `"tokenKey"`, `$2a$`, `sqlite`, `SELECT `
 // refuses may start, but never succeeds).
 var acctNoWrites = map[string]int{"OnRecordAfterCreateSuccess": 0, "OnRecordAfterUpdateSuccess": 0, "OnRecordAfterDeleteSuccess": 0}
 
-// acctTable runs one request once per caller kind in wants; every standard
+// asCallers runs one request once per caller kind in wants; every standard
 // kind (testapp.Callers) must be named. before prepares each fresh app.
-func acctTable(t *testing.T, name, method, url, body string, before func(testing.TB, *tests.TestApp), wants map[string]acctWant) {
+func asCallers(t *testing.T, name, method, url, body string, before func(testing.TB, *tests.TestApp), wants map[string]callerWant) {
 	t.Helper()
 	for _, kind := range testapp.Callers {
 		if _, ok := wants[kind]; !ok {
 			t.Errorf("%s: no expectation for caller %q", name, kind)
 		}
 	}
-	for _, kind := range acctKinds {
+	for _, kind := range callerKinds {
 		w, ok := wants[kind]
 		if !ok {
 			continue
@@ -62,7 +62,7 @@ func acctTable(t *testing.T, name, method, url, body string, before func(testing
 }
 
 // acctRun runs one scenario against a fresh test app.
-func acctRun(t *testing.T, name, method, url, body string, headers map[string]string, before func(testing.TB, *tests.TestApp), w acctWant) {
+func acctRun(t *testing.T, name, method, url, body string, headers map[string]string, before func(testing.TB, *tests.TestApp), w callerWant) {
 	t.Helper()
 	leaks := acctLeaks
 	if w.status >= 400 || w.html {

@@ -40,21 +40,21 @@ func loggedIn(collection, id, role string) func(testing.TB, *tests.TestApp, []by
 const badLogin = `"message":"Wrong user name, email or password."`
 
 func TestLogin(t *testing.T) {
-	alice := acctWant{status: 200, content: []string{`"message":"Logged in."`, `"token":"`, `"userName":"alice"`, `"isVerified":true`},
+	alice := callerWant{status: 200, content: []string{`"message":"Logged in."`, `"token":"`, `"userName":"alice"`, `"isVerified":true`},
 		check: loggedIn(policy.Users, testapp.CustomerId, policy.RoleUser)}
 	// a public route: the caller's own token changes nothing
-	acctTable(t, "logs in as alice", http.MethodPost, "/login", `{"userName":"alice","password":"`+testapp.Password+`"}`, nil,
-		testapp.Each(alice, acctKinds...))
+	asCallers(t, "logs in as alice", http.MethodPost, "/login", `{"userName":"alice","password":"`+testapp.Password+`"}`, nil,
+		testapp.Each(alice, callerKinds...))
 }
 
 func TestLoginIdentitiesAndRoles(t *testing.T) {
-	as := func(collection, id, role string) acctWant {
-		return acctWant{status: 200, content: []string{`"token":"`, `"role":"` + role + `"`}, check: loggedIn(collection, id, role)}
+	as := func(collection, id, role string) callerWant {
+		return callerWant{status: 200, content: []string{`"token":"`, `"role":"` + role + `"`}, check: loggedIn(collection, id, role)}
 	}
-	refused := acctWant{status: 401, content: []string{`"status":401`, badLogin}, absent: []string{`"token"`}}
+	refused := callerWant{status: 401, content: []string{`"status":401`, badLogin}, absent: []string{`"token"`}}
 	for _, c := range []struct {
 		name, userName, role string
-		want                 acctWant
+		want                 callerWant
 	}{
 		{"customer by user name", "alice", "", as(policy.Users, testapp.CustomerId, policy.RoleUser)},
 		{"customer by user name in other case", "ALICE", "", as(policy.Users, testapp.CustomerId, policy.RoleUser)},
@@ -84,25 +84,25 @@ func TestLoginIdentitiesAndRoles(t *testing.T) {
 }
 
 func TestLoginRefusals(t *testing.T) {
-	bad := func(field, code string) acctWant {
-		return acctWant{status: 400, content: []string{`"status":400`}, absent: []string{`"token"`}, check: acctFieldCodes(map[string]string{field: code})}
+	bad := func(field, code string) callerWant {
+		return callerWant{status: 400, content: []string{`"status":400`}, absent: []string{`"token"`}, check: acctFieldCodes(map[string]string{field: code})}
 	}
 	for _, c := range []struct {
 		name, body string
-		want       acctWant
+		want       callerWant
 	}{
 		{"wrong password", `{"userName":"alice","password":"wrong-password"}`,
-			acctWant{status: 401, content: []string{badLogin}, absent: []string{`"token"`}}},
+			callerWant{status: 401, content: []string{badLogin}, absent: []string{`"token"`}}},
 		{"wrong password of an unverified customer", `{"userName":"carol","password":"wrong-password"}`,
-			acctWant{status: 401, content: []string{badLogin}, absent: []string{`"token"`, "verify"}}},
+			callerWant{status: 401, content: []string{badLogin}, absent: []string{`"token"`, "verify"}}},
 		{"unverified customer with the right password", `{"userName":"carol","password":"` + testapp.Password + `"}`,
-			acctWant{status: 403, content: []string{`"status":403`, `"message":"Verify your email before you log in`}, absent: []string{`"token"`}}},
+			callerWant{status: 403, content: []string{`"status":403`, `"message":"Verify your email before you log in`}, absent: []string{`"token"`}}},
 		{"no user name", `{"password":"x"}`, bad("userName", "validation_required")},
 		{"no password", `{"userName":"alice"}`, bad("password", "validation_required")},
 		{"unknown role", `{"userName":"alice","password":"x","role":"operator"}`, bad("role", "validation_invalid_value")},
 		{"unknown field", `{"userName":"alice","password":"x","identity":"alice"}`, bad("identity", "validation_unknown_field")},
 		{"password of the wrong type", `{"userName":"alice","password":12345678}`, bad("password", "validation_invalid_type")},
-		{"not an object", `["alice"]`, acctWant{status: 400, content: []string{`"status":400`}}},
+		{"not an object", `["alice"]`, callerWant{status: 400, content: []string{`"status":400`}}},
 	} {
 		acctRun(t, "login: "+c.name, http.MethodPost, "/login", c.body, nil, nil, c.want)
 	}

@@ -35,9 +35,9 @@ func resetMailed(addr, id string) func(testing.TB, *tests.TestApp, []byte) {
 }
 
 func TestForgetPassword(t *testing.T) {
-	mailed := acctWant{status: 200, content: []string{sameResetAnswer}, check: resetMailed("alice@example.com", testapp.CustomerId)}
-	acctTable(t, "asks for alice's reset mail", http.MethodPost, "/forgetPassword", `{"email":"alice@example.com"}`, nil,
-		testapp.Each(mailed, acctKinds...))
+	mailed := callerWant{status: 200, content: []string{sameResetAnswer}, check: resetMailed("alice@example.com", testapp.CustomerId)}
+	asCallers(t, "asks for alice's reset mail", http.MethodPost, "/forgetPassword", `{"email":"alice@example.com"}`, nil,
+		testapp.Each(mailed, callerKinds...))
 
 	for _, c := range []struct {
 		name, email string
@@ -51,11 +51,11 @@ func TestForgetPassword(t *testing.T) {
 	} {
 		// the answer is the same, byte for byte, whether or not the account exists
 		acctRun(t, "forget password for "+c.name, http.MethodPost, "/forgetPassword", `{"email":"`+c.email+`"}`, nil, nil,
-			acctWant{status: 200, content: []string{sameResetAnswer}, events: acctNoWrites, check: c.check})
+			callerWant{status: 200, content: []string{sameResetAnswer}, events: acctNoWrites, check: c.check})
 	}
 
 	acctRun(t, "forget password twice in a minute mails once", http.MethodPost, "/forgetPassword", `{"email":"alice@example.com"}`, nil, nil,
-		acctWant{status: 200, content: []string{sameResetAnswer}, check: func(t testing.TB, app *tests.TestApp, _ []byte) {
+		callerWant{status: 200, content: []string{sameResetAnswer}, check: func(t testing.TB, app *tests.TestApp, _ []byte) {
 			acctMailTo(t, app, "alice@example.com", "reset")
 			if status, body := acctServe(t, app, http.MethodPost, "/forgetPassword", `{"email":"alice@example.com"}`); status != 200 || string(body) != sameResetAnswer {
 				t.Fatalf("second request: %d %s", status, body)
@@ -73,7 +73,7 @@ func TestForgetPassword(t *testing.T) {
 		"email not text":  {`{"email":true}`, "email", "validation_invalid_type"},
 	} {
 		acctRun(t, "forget password: "+name, http.MethodPost, "/forgetPassword", c.body, nil, nil,
-			acctWant{status: 400, content: []string{`"status":400`}, events: acctNoWrites, check: acctFieldCodes(map[string]string{c.field: c.code})})
+			callerWant{status: 400, content: []string{`"status":400`}, events: acctNoWrites, check: acctFieldCodes(map[string]string{c.field: c.code})})
 	}
 }
 
@@ -83,13 +83,13 @@ func TestResetPasswordPage(t *testing.T) {
 	verification := acctToken(t, app, policy.Users, testapp.CustomerId, core.TokenTypeVerification)
 	app.Cleanup()
 
-	form := acctWant{status: 200, content: []string{"<h1>Choose a new password</h1>", `action="/resetPassword"`,
+	form := callerWant{status: 200, content: []string{"<h1>Choose a new password</h1>", `action="/resetPassword"`,
 		`<label for="password">`, `<label for="confirmPassword">`, `name="token" value="` + tok + `"`, `fetch(`, `role="status"`},
 		check: acctOnePage, html: true, headers: acctScriptAllowed}
-	acctTable(t, "opens alice's reset link", http.MethodGet, "/resetPassword?token="+tok, "", nil, testapp.Each(form, acctKinds...))
+	asCallers(t, "opens alice's reset link", http.MethodGet, "/resetPassword?token="+tok, "", nil, testapp.Each(form, callerKinds...))
 	for name, bad := range map[string]string{"no token": "", "garbage": "abc", "a verification token": verification} {
 		acctRun(t, "reset page with "+name, http.MethodGet, "/resetPassword?token="+bad, "", nil, nil,
-			acctWant{status: 400, content: []string{"<h1>This link does not work</h1>"}, absent: []string{"<form"}, check: acctOnePage})
+			callerWant{status: 400, content: []string{"<h1>This link does not work</h1>"}, absent: []string{"<form"}, check: acctOnePage})
 	}
 }
 
@@ -118,32 +118,32 @@ func TestResetPassword(t *testing.T) {
 	ok := `"message":"Your password is reset. Log in with the new one."`
 
 	// public: the reset token decides, whoever sends it
-	acctTable(t, "resets alice's password", http.MethodPost, "/resetPassword", with(aliceReset, "brand-new-password", "brand-new-password"), nil,
-		testapp.Each(acctWant{status: 200, content: []string{ok}, check: acctChecks(reset(testapp.Owner, policy.Users, testapp.CustomerId),
+	asCallers(t, "resets alice's password", http.MethodPost, "/resetPassword", with(aliceReset, "brand-new-password", "brand-new-password"), nil,
+		testapp.Each(callerWant{status: 200, content: []string{ok}, check: acctChecks(reset(testapp.Owner, policy.Users, testapp.CustomerId),
 			func(t testing.TB, app *tests.TestApp, _ []byte) {
 				// the link works once
 				status, body := acctServe(t, app, http.MethodPost, "/resetPassword", with(aliceReset, "another-password", "another-password"))
 				if status != 400 || !strings.Contains(string(body), "validation_invalid_token") {
 					t.Errorf("second use: %d %s", status, body)
 				}
-			})}, acctKinds...))
+			})}, callerKinds...))
 	acctRun(t, "reset of an unverified customer verifies it", http.MethodPost, "/resetPassword", with(carolReset, "brand-new-password", "brand-new-password"), nil, nil,
-		acctWant{status: 200, content: []string{ok}, check: reset(testapp.Unverified, policy.Users, testapp.UnverifiedId)})
+		callerWant{status: 200, content: []string{ok}, check: reset(testapp.Unverified, policy.Users, testapp.UnverifiedId)})
 	acctRun(t, "reset of a superAdmin", http.MethodPost, "/resetPassword", with(bossReset, "brand-new-password", "brand-new-password"), nil, nil,
-		acctWant{status: 200, content: []string{ok}, check: reset(testapp.SuperAdmin, policy.Admins, testapp.SuperAdminId)})
+		callerWant{status: 200, content: []string{ok}, check: reset(testapp.SuperAdmin, policy.Admins, testapp.SuperAdminId)})
 
 	unchanged := func(t testing.TB, app *tests.TestApp, _ []byte) {
 		if !acctRecord(t, app, policy.Users, testapp.CustomerId).ValidatePassword(testapp.Password) {
 			t.Errorf("the password changed")
 		}
 	}
-	bad := func(field, code string) acctWant {
-		return acctWant{status: 400, content: []string{`"status":400`}, events: acctNoWrites,
+	bad := func(field, code string) callerWant {
+		return callerWant{status: 400, content: []string{`"status":400`}, events: acctNoWrites,
 			check: acctChecks(acctFieldCodes(map[string]string{field: code}), unchanged)}
 	}
 	for _, c := range []struct {
 		name, body string
-		want       acctWant
+		want       callerWant
 	}{
 		{"garbage token", with("abc", "brand-new-password", "brand-new-password"), bad("token", "validation_invalid_token")},
 		{"a verification token", with(aliceVerification, "brand-new-password", "brand-new-password"), bad("token", "validation_invalid_token")},

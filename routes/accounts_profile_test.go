@@ -14,19 +14,19 @@ import (
 )
 
 var (
-	acctUnauthorized = acctWant{status: 401, content: []string{`"status":401`}, events: acctNoWrites}
-	acctOperatorOut  = acctWant{status: 403, content: []string{`"status":403`, "dashboard"}, events: acctNoWrites}
+	acctUnauthorized = callerWant{status: 401, content: []string{`"status":401`}, events: acctNoWrites}
+	acctOperatorOut  = callerWant{status: 403, content: []string{`"status":403`, "dashboard"}, events: acctNoWrites}
 	acctSignedIn     = []string{testapp.Owner, testapp.OtherCustomer, testapp.Unverified, testapp.Admin, "other admin", testapp.SuperAdmin}
 )
 
 // acctGate is the head of a table for the routes of any signed-in account.
-func acctGate() map[string]acctWant {
+func acctGate() map[string]callerWant {
 	return testapp.Merge(testapp.Each(acctUnauthorized, testapp.Anonymous, testapp.Forged), testapp.Each(acctOperatorOut, testapp.Operator))
 }
 
 // perCaller builds each signed-in caller's expectation from its account.
-func perCaller(build func(kind, collection, id string) acctWant) map[string]acctWant {
-	m := map[string]acctWant{}
+func perCaller(build func(kind, collection, id string) callerWant) map[string]callerWant {
+	m := map[string]callerWant{}
 	for _, kind := range acctSignedIn {
 		id := acctIdOf[kind]
 		m[kind] = build(kind, acctCollectionOf(id), id)
@@ -35,8 +35,8 @@ func perCaller(build func(kind, collection, id string) acctWant) map[string]acct
 }
 
 func TestEditProfile(t *testing.T) {
-	acctTable(t, "renames itself", http.MethodPatch, "/editProfile", `{"userName":"renamed"}`, nil, testapp.Merge(acctGate(),
-		perCaller(func(kind, collection, id string) acctWant {
+	asCallers(t, "renames itself", http.MethodPatch, "/editProfile", `{"userName":"renamed"}`, nil, testapp.Merge(acctGate(),
+		perCaller(func(kind, collection, id string) callerWant {
 			role := policy.RoleUser
 			if collection == policy.Admins {
 				role = map[string]string{testapp.SuperAdmin: policy.RoleSuperAdmin}[kind]
@@ -44,7 +44,7 @@ func TestEditProfile(t *testing.T) {
 					role = policy.RoleAdmin
 				}
 			}
-			return acctWant{status: 200, content: []string{`"message":"Profile updated."`, `"userName":"renamed"`,
+			return callerWant{status: 200, content: []string{`"message":"Profile updated."`, `"userName":"renamed"`,
 				`"id":"` + id + `"`, `"role":"` + role + `"`, `"email":"` + acctFixtureEmail[id] + `"`},
 				check: acctChecks(acctField(collection, id, "userName", "renamed"),
 					// nobody else changes
@@ -62,21 +62,21 @@ func TestEditProfileFields(t *testing.T) {
 	owner := testapp.Headers(t, testapp.Owner)
 	admin := testapp.Headers(t, testapp.Admin)
 	boss := testapp.Headers(t, testapp.SuperAdmin)
-	bad := func(field, code string) acctWant {
-		return acctWant{status: 400, content: []string{`"status":400`}, events: acctNoWrites, check: acctFieldCodes(map[string]string{field: code})}
+	bad := func(field, code string) callerWant {
+		return callerWant{status: 400, content: []string{`"status":400`}, events: acctNoWrites, check: acctFieldCodes(map[string]string{field: code})}
 	}
-	taken := func(field string) acctWant {
-		return acctWant{status: 409, content: []string{`"status":409`}, events: acctNoWrites,
+	taken := func(field string) callerWant {
+		return callerWant{status: 409, content: []string{`"status":409`}, events: acctNoWrites,
 			check: acctChecks(acctFieldCodes(map[string]string{field: "validation_not_unique"}), acctNoMail)}
 	}
 	for _, c := range []struct {
 		name    string
 		headers map[string]string
 		body    string
-		want    acctWant
+		want    callerWant
 	}{
 		{"customer changes names and mobile", owner, `{"userFirstName":"Alicia","userLastName":"Adams-Smith","mobileNumber":"+44 20 7946 0000"}`,
-			acctWant{status: 200, content: []string{`"userFirstName":"Alicia"`, `"mobileNumber":"+44 20 7946 0000"`},
+			callerWant{status: 200, content: []string{`"userFirstName":"Alicia"`, `"mobileNumber":"+44 20 7946 0000"`},
 				check: acctChecks(acctField(policy.Users, testapp.CustomerId, "userLastName", "Adams-Smith"), acctNoMail)}},
 		{"admin sends a first name", admin, `{"userFirstName":"Agent"}`, bad("userFirstName", "validation_unknown_field")},
 		{"superAdmin sends a mobile number", boss, `{"mobileNumber":"+1 555 0100"}`, bad("mobileNumber", "validation_unknown_field")},
@@ -84,7 +84,7 @@ func TestEditProfileFields(t *testing.T) {
 		{"admin sends its role", admin, `{"role":"superAdmin"}`, bad("role", "validation_unknown_field")},
 		{"customer sends verified", owner, `{"verified":false}`, bad("verified", "validation_unknown_field")},
 		{"customer sends a password", owner, `{"password":"new-password-1"}`, bad("password", "validation_unknown_field")},
-		{"empty body", owner, `{}`, acctWant{status: 400, content: []string{`"status":400`, "at least one"}, events: acctNoWrites}},
+		{"empty body", owner, `{}`, callerWant{status: 400, content: []string{`"status":400`, "at least one"}, events: acctNoWrites}},
 		{"bad user name", owner, `{"userName":"a b"}`, bad("userName", "validation_match_invalid")},
 		{"short user name", admin, `{"userName":"ab"}`, bad("userName", "validation_length_out_of_range")},
 		{"bad email", owner, `{"email":"alice"}`, bad("email", "validation_is_email")},
@@ -98,12 +98,12 @@ func TestEditProfileFields(t *testing.T) {
 		{"email taken by a customer", owner, `{"email":"bob@example.com"}`, taken("email")},
 		{"email taken by an agent", owner, `{"email":"Boss@Example.com"}`, taken("email")},
 		{"a valid change with a taken email saves nothing", owner, `{"userFirstName":"Alicia","email":"bob@example.com"}`,
-			acctWant{status: 409, content: []string{`"status":409`}, events: acctNoWrites,
+			callerWant{status: 409, content: []string{`"status":409`}, events: acctNoWrites,
 				check: acctChecks(acctField(policy.Users, testapp.CustomerId, "userFirstName", "Alice"), acctNoMail)}},
 		{"own email again, other case", owner, `{"email":"ALICE@example.com"}`,
-			acctWant{status: 200, content: []string{`"message":"Profile updated."`, `"email":"alice@example.com"`}, check: acctNoMail}},
+			callerWant{status: 200, content: []string{`"message":"Profile updated."`, `"email":"alice@example.com"`}, check: acctNoMail}},
 		{"own user name in other case", owner, `{"userName":"Alice"}`,
-			acctWant{status: 200, content: []string{`"userName":"Alice"`}}},
+			callerWant{status: 200, content: []string{`"userName":"Alice"`}}},
 	} {
 		acctRun(t, "edit profile: "+c.name, http.MethodPatch, "/editProfile", c.body, c.headers, nil, c.want)
 	}
@@ -139,9 +139,9 @@ func emailChangeAsked(collection, id, newEmail string) func(testing.TB, *tests.T
 }
 
 func TestEditProfileEmailWaitsForConfirmation(t *testing.T) {
-	acctTable(t, "changes its email", http.MethodPatch, "/editProfile", `{"email":"new.address@example.com"}`, nil, testapp.Merge(acctGate(),
-		perCaller(func(kind, collection, id string) acctWant {
-			return acctWant{status: 200,
+	asCallers(t, "changes its email", http.MethodPatch, "/editProfile", `{"email":"new.address@example.com"}`, nil, testapp.Merge(acctGate(),
+		perCaller(func(kind, collection, id string) callerWant {
+			return callerWant{status: 200,
 				content: []string{"new.address@example.com", "until then it stays " + acctFixtureEmail[id], `"email":"` + acctFixtureEmail[id] + `"`},
 				check:   emailChangeAsked(collection, id, "new.address@example.com")}
 		})))
@@ -154,18 +154,18 @@ func TestConfirmEmailChange(t *testing.T) {
 	app.Cleanup()
 
 	// the page: a form that asks for the password; public, the token decides
-	page := acctWant{status: 200, content: []string{"<h1>Confirm your new email</h1>", "alice.new@example.com",
+	page := callerWant{status: 200, content: []string{"<h1>Confirm your new email</h1>", "alice.new@example.com",
 		`<label for="password">`, `action="/confirmEmailChange"`, `value="` + tok + `"`},
 		check: acctChecks(acctField(policy.Users, testapp.CustomerId, "email", "alice@example.com"), acctOnePage), html: true, headers: acctScriptAllowed}
-	acctTable(t, "opens alice's email change link", http.MethodGet, "/confirmEmailChange?token="+tok, "", nil, testapp.Each(page, acctKinds...))
+	asCallers(t, "opens alice's email change link", http.MethodGet, "/confirmEmailChange?token="+tok, "", nil, testapp.Each(page, callerKinds...))
 	acctRun(t, "a bad email change link", http.MethodGet, "/confirmEmailChange?token=nope", "", nil, nil,
-		acctWant{status: 400, content: []string{"<h1>This link does not work</h1>"}, check: acctOnePage})
+		callerWant{status: 400, content: []string{"<h1>This link does not work</h1>"}, check: acctOnePage})
 	acctRun(t, "an auth token as email change link", http.MethodGet, "/confirmEmailChange?token="+oldAuth, "", nil, nil,
-		acctWant{status: 400, content: []string{"<h1>This link does not work</h1>"}})
+		callerWant{status: 400, content: []string{"<h1>This link does not work</h1>"}})
 
 	confirm := acctJSON(map[string]string{"token": tok, "password": testapp.Password})
 	acctRun(t, "confirms the email change", http.MethodPost, "/confirmEmailChange", confirm, nil, nil,
-		acctWant{status: 200, content: []string{`"message":"Your email is now alice.new@example.com.`},
+		callerWant{status: 200, content: []string{`"message":"Your email is now alice.new@example.com.`},
 			check: func(t testing.TB, app *tests.TestApp, _ []byte) {
 				r := acctRecord(t, app, policy.Users, testapp.CustomerId)
 				if r.Email() != "alice.new@example.com" || !r.Verified() {
@@ -183,26 +183,26 @@ func TestConfirmEmailChange(t *testing.T) {
 	for _, c := range []struct {
 		name, body string
 		before     func(testing.TB, *tests.TestApp)
-		want       acctWant
+		want       callerWant
 	}{
 		{"wrong password", acctJSON(map[string]string{"token": tok, "password": "wrong-password"}), nil,
-			acctWant{status: 400, events: acctNoWrites, check: acctChecks(acctFieldCodes(map[string]string{"password": "validation_invalid_password"}),
+			callerWant{status: 400, events: acctNoWrites, check: acctChecks(acctFieldCodes(map[string]string{"password": "validation_invalid_password"}),
 				acctField(policy.Users, testapp.CustomerId, "email", "alice@example.com"))}},
 		{"bad token", `{"token":"nope","password":"x"}`, nil,
-			acctWant{status: 400, events: acctNoWrites, check: acctFieldCodes(map[string]string{"token": "validation_invalid_token"})}},
+			callerWant{status: 400, events: acctNoWrites, check: acctFieldCodes(map[string]string{"token": "validation_invalid_token"})}},
 		{"an auth token", acctJSON(map[string]string{"token": oldAuth, "password": testapp.Password}), nil,
-			acctWant{status: 400, events: acctNoWrites, check: acctFieldCodes(map[string]string{"token": "validation_invalid_token"})}},
+			callerWant{status: 400, events: acctNoWrites, check: acctFieldCodes(map[string]string{"token": "validation_invalid_token"})}},
 		{"no password", acctJSON(map[string]string{"token": tok}), nil,
-			acctWant{status: 400, events: acctNoWrites, check: acctFieldCodes(map[string]string{"password": "validation_required"})}},
+			callerWant{status: 400, events: acctNoWrites, check: acctFieldCodes(map[string]string{"password": "validation_required"})}},
 		{"unknown field", acctJSON(map[string]string{"token": tok, "password": testapp.Password, "email": "x@example.com"}), nil,
-			acctWant{status: 400, events: acctNoWrites, check: acctFieldCodes(map[string]string{"email": "validation_unknown_field"})}},
+			callerWant{status: 400, events: acctNoWrites, check: acctFieldCodes(map[string]string{"email": "validation_unknown_field"})}},
 		{"the new email was taken meanwhile", confirm, func(t testing.TB, app *tests.TestApp) {
 			bob := acctRecord(t, app, policy.Users, testapp.OtherCustomerId)
 			bob.SetEmail("Alice.New@example.com")
 			if err := app.Save(bob); err != nil {
 				t.Fatal(err)
 			}
-		}, acctWant{status: 409, content: []string{`"status":409`}, check: acctChecks(acctFieldCodes(map[string]string{"email": "validation_not_unique"}),
+		}, callerWant{status: 409, content: []string{`"status":409`}, check: acctChecks(acctFieldCodes(map[string]string{"email": "validation_not_unique"}),
 			acctField(policy.Users, testapp.CustomerId, "email", "alice@example.com"))}},
 	} {
 		acctRun(t, "confirm email change: "+c.name, http.MethodPost, "/confirmEmailChange", c.body, nil, c.before, c.want)
@@ -233,9 +233,9 @@ func passwordChanged(kind, collection, id string) func(testing.TB, *tests.TestAp
 
 func TestChangePassword(t *testing.T) {
 	body := `{"oldPassword":"` + testapp.Password + `","password":"new-password-1","confirmPassword":"new-password-1"}`
-	acctTable(t, "changes its password", http.MethodPatch, "/changePassword", body, nil, testapp.Merge(acctGate(),
-		perCaller(func(kind, collection, id string) acctWant {
-			return acctWant{status: 200, content: []string{`"message":"Password changed.`, `"token":"`}, check: passwordChanged(kind, collection, id)}
+	asCallers(t, "changes its password", http.MethodPatch, "/changePassword", body, nil, testapp.Merge(acctGate(),
+		perCaller(func(kind, collection, id string) callerWant {
+			return callerWant{status: 200, content: []string{`"message":"Password changed.`, `"token":"`}, check: passwordChanged(kind, collection, id)}
 		})))
 }
 
@@ -246,8 +246,8 @@ func TestChangePasswordValidation(t *testing.T) {
 			t.Errorf("the password changed")
 		}
 	}
-	bad := func(field, code string) acctWant {
-		return acctWant{status: 400, content: []string{`"status":400`}, absent: []string{`"token"`}, events: acctNoWrites,
+	bad := func(field, code string) callerWant {
+		return callerWant{status: 400, content: []string{`"status":400`}, absent: []string{`"token"`}, events: acctNoWrites,
 			check: acctChecks(acctFieldCodes(map[string]string{field: code}), unchanged)}
 	}
 	with := func(old, pw, confirm string) string {
@@ -256,7 +256,7 @@ func TestChangePasswordValidation(t *testing.T) {
 	p72 := strings.Repeat("x", 72)
 	for _, c := range []struct {
 		name, body string
-		want       acctWant
+		want       callerWant
 	}{
 		{"wrong old password", with("wrong-password", "new-password-1", "new-password-1"), bad("oldPassword", "validation_invalid_password")},
 		{"no old password", `{"password":"new-password-1","confirmPassword":"new-password-1"}`, bad("oldPassword", "validation_required")},
@@ -264,7 +264,7 @@ func TestChangePasswordValidation(t *testing.T) {
 		{"new password of 73", with(testapp.Password, p72+"x", p72+"x"), bad("password", "validation_length_out_of_range")},
 		{"confirmation differs", with(testapp.Password, "new-password-1", "new-password-2"), bad("confirmPassword", "validation_values_mismatch")},
 		{"unknown field", `{"oldPassword":"x","password":"new-password-1","confirmPassword":"new-password-1","userName":"x"}`, bad("userName", "validation_unknown_field")},
-		{"new password of 72", with(testapp.Password, p72, p72), acctWant{status: 200, content: []string{`"token":"`},
+		{"new password of 72", with(testapp.Password, p72, p72), callerWant{status: 200, content: []string{`"token":"`},
 			check: func(t testing.TB, app *tests.TestApp, _ []byte) {
 				if !acctRecord(t, app, policy.Users, testapp.CustomerId).ValidatePassword(p72) {
 					t.Errorf("the 72 character password does not work")

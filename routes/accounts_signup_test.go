@@ -57,30 +57,30 @@ func daveSignedUp(t testing.TB, app *tests.TestApp, _ []byte) {
 }
 
 func TestSignUp(t *testing.T) {
-	created := acctWant{status: 201, content: []string{
+	created := callerWant{status: 201, content: []string{
 		`"message":"Account created.`, `"userName":"dave"`, `"email":"dave@example.com"`,
 		`"role":"user"`, `"isVerified":false`, `"verified":false`, `"userFirstName":"Dave"`,
 	}, check: daveSignedUp}
 	// a public route: a token, valid or not, changes nothing
-	acctTable(t, "signs up", http.MethodPost, "/signUp", daveSignUp, nil, testapp.Each(created, acctKinds...))
+	asCallers(t, "signs up", http.MethodPost, "/signUp", daveSignUp, nil, testapp.Each(created, callerKinds...))
 }
 
 func TestSignUpValidation(t *testing.T) {
-	bad := func(field, code string) acctWant {
-		return acctWant{status: 400, content: []string{`"status":400`}, events: acctNoWrites,
+	bad := func(field, code string) callerWant {
+		return callerWant{status: 400, content: []string{`"status":400`}, events: acctNoWrites,
 			check: acctFieldCodes(map[string]string{field: code})}
 	}
-	taken := func(field string) acctWant {
-		return acctWant{status: 409, content: []string{`"status":409`, "already taken"}, events: acctNoWrites,
+	taken := func(field string) callerWant {
+		return callerWant{status: 409, content: []string{`"status":409`, "already taken"}, events: acctNoWrites,
 			check: acctFieldCodes(map[string]string{field: "validation_not_unique"})}
 	}
-	ok := acctWant{status: 201, content: []string{`"userName":"dave"`}}
+	ok := callerWant{status: 201, content: []string{`"userName":"dave"`}}
 	for _, c := range []struct {
 		name string
 		body string
-		want acctWant
+		want callerWant
 	}{
-		{"empty body names every field", `{}`, acctWant{status: 400, content: []string{`"status":400`}, events: acctNoWrites,
+		{"empty body names every field", `{}`, callerWant{status: 400, content: []string{`"status":400`}, events: acctNoWrites,
 			check: acctFieldCodes(map[string]string{"email": "validation_required", "userName": "validation_required",
 				"password": "validation_required", "confirmPassword": "validation_required", "userFirstName": "validation_required",
 				"userLastName": "validation_required", "mobileNumber": "validation_required"})}},
@@ -88,10 +88,10 @@ func TestSignUpValidation(t *testing.T) {
 		{"email with a space", signUpBody(map[string]any{"email": "dave @example.com"}), bad("email", "validation_is_email")},
 		{"user name of 2", signUpBody(map[string]any{"userName": "da"}), bad("userName", "validation_length_out_of_range")},
 		{"user name of 51", signUpBody(map[string]any{"userName": strings.Repeat("d", 51)}), bad("userName", "validation_length_out_of_range")},
-		{"user name of 50", signUpBody(map[string]any{"userName": strings.Repeat("d", 49) + "v"}), acctWant{status: 201}},
+		{"user name of 50", signUpBody(map[string]any{"userName": strings.Repeat("d", 49) + "v"}), callerWant{status: 201}},
 		{"user name with a space", signUpBody(map[string]any{"userName": "da ve"}), bad("userName", "validation_match_invalid")},
 		{"user name with an @", signUpBody(map[string]any{"userName": "dave@home"}), bad("userName", "validation_match_invalid")},
-		{"user name with _ . -", signUpBody(map[string]any{"userName": "d_a.v-e"}), acctWant{status: 201, content: []string{`"userName":"d_a.v-e"`}}},
+		{"user name with _ . -", signUpBody(map[string]any{"userName": "d_a.v-e"}), callerWant{status: 201, content: []string{`"userName":"d_a.v-e"`}}},
 		{"password of 7", signUpBody(map[string]any{"password": "1234567", "confirmPassword": "1234567"}), bad("password", "validation_length_out_of_range")},
 		{"password of 8", signUpBody(map[string]any{"password": "12345678", "confirmPassword": "12345678"}), ok},
 		{"password of 72", signUpBody(map[string]any{"password": strings.Repeat("p", 72), "confirmPassword": strings.Repeat("p", 72)}), ok},
@@ -121,13 +121,13 @@ func TestSignUpValidation(t *testing.T) {
 
 	acctRun(t, "sign-up: taken user name and email", http.MethodPost, "/signUp",
 		signUpBody(map[string]any{"userName": "bob", "email": "bob@example.com"}), nil, nil,
-		acctWant{status: 409, content: []string{`"status":409`}, events: acctNoWrites,
+		callerWant{status: 409, content: []string{`"status":409`}, events: acctNoWrites,
 			check: acctFieldCodes(map[string]string{"userName": "validation_not_unique", "email": "validation_not_unique"})})
 	acctRun(t, "sign-up: form data is refused", http.MethodPost, "/signUp", "email=dave%40example.com",
 		map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, nil,
-		acctWant{status: 415, content: []string{`"status":415`}, events: acctNoWrites})
+		callerWant{status: 415, content: []string{`"status":415`}, events: acctNoWrites})
 	acctRun(t, "sign-up: not JSON", http.MethodPost, "/signUp", `{"email":`, nil, nil,
-		acctWant{status: 400, content: []string{`"status":400`}, events: acctNoWrites})
+		callerWant{status: 400, content: []string{`"status":400`}, events: acctNoWrites})
 }
 
 func TestVerifyAccount(t *testing.T) {
@@ -136,10 +136,10 @@ func TestVerifyAccount(t *testing.T) {
 	tok := acctToken(t, app, policy.Users, testapp.UnverifiedId, core.TokenTypeVerification)
 	app.Cleanup()
 
-	verified := acctWant{status: 200, content: []string{"<h1>Your account is verified</h1>", "carol@example.com", `href="/"`},
+	verified := callerWant{status: 200, content: []string{"<h1>Your account is verified</h1>", "carol@example.com", `href="/"`},
 		check: acctChecks(acctField(policy.Users, testapp.UnverifiedId, "verified", true), acctOnePage)}
 	// the link is public: whoever opens it, the token decides
-	acctTable(t, "opens carol's verification link", http.MethodGet, "/verifyAccount?token="+tok, "", nil, testapp.Each(verified, acctKinds...))
+	asCallers(t, "opens carol's verification link", http.MethodGet, "/verifyAccount?token="+tok, "", nil, testapp.Each(verified, callerKinds...))
 
 	acctRun(t, "an already verified account opens its link again", http.MethodGet, "/verifyAccount?token="+tok, "", nil,
 		func(t testing.TB, app *tests.TestApp) {
@@ -182,32 +182,32 @@ func TestVerifyAccountRefusesBadLinks(t *testing.T) {
 	}
 	for name, tok := range bad {
 		acctRun(t, "verification link: "+name, http.MethodGet, "/verifyAccount?token="+tok, "", nil, nil,
-			acctWant{status: 400, content: []string{"<h1>This link does not work</h1>", `href="/"`}, events: acctNoWrites,
+			callerWant{status: 400, content: []string{"<h1>This link does not work</h1>", `href="/"`}, events: acctNoWrites,
 				check: acctChecks(acctField(policy.Users, testapp.UnverifiedId, "verified", false), acctOnePage)})
 	}
 }
 
 func TestResendVerification(t *testing.T) {
 	same := `"message":"If an unverified account uses this email, we sent it a new verification link."`
-	acctTable(t, "asks for a new verification mail", http.MethodPost, "/resendVerification", `{"email":"carol@example.com"}`, nil,
-		testapp.Each(acctWant{status: 200, content: []string{same}, check: func(t testing.TB, app *tests.TestApp, _ []byte) {
+	asCallers(t, "asks for a new verification mail", http.MethodPost, "/resendVerification", `{"email":"carol@example.com"}`, nil,
+		testapp.Each(callerWant{status: 200, content: []string{same}, check: func(t testing.TB, app *tests.TestApp, _ []byte) {
 			m := acctMailTo(t, app, "carol@example.com", "verify your email")
 			_, tok := acctLink(t, m.Text, "/verifyAccount")
 			if r, err := app.FindAuthRecordByToken(tok, core.TokenTypeVerification); err != nil || r.Id != testapp.UnverifiedId {
 				t.Errorf("the link does not verify carol: %v", err)
 			}
-		}}, acctKinds...))
+		}}, callerKinds...))
 
 	// no mail for a verified, unknown or agent account; the answer is the same
 	for _, email := range []string{"alice@example.com", "nobody@example.com", "agent1@example.com"} {
 		email := email
 		acctRun(t, "resend verification to "+email, http.MethodPost, "/resendVerification", `{"email":"`+email+`"}`, nil,
-			nil, acctWant{status: 200, content: []string{same}, events: acctNoWrites,
+			nil, callerWant{status: 200, content: []string{same}, events: acctNoWrites,
 				check: func(t testing.TB, app *tests.TestApp, _ []byte) { acctNoMailTo(t, app, email) }})
 	}
 
 	acctRun(t, "resend verification twice in a minute mails once", http.MethodPost, "/resendVerification", `{"email":"CAROL@example.com"}`, nil, nil,
-		acctWant{status: 200, content: []string{same}, check: func(t testing.TB, app *tests.TestApp, _ []byte) {
+		callerWant{status: 200, content: []string{same}, check: func(t testing.TB, app *tests.TestApp, _ []byte) {
 			acctMailTo(t, app, "carol@example.com", "verify")
 			if status, _ := acctServe(t, app, http.MethodPost, "/resendVerification", `{"email":"carol@example.com"}`); status != 200 {
 				t.Fatalf("second request: %d", status)
@@ -224,6 +224,6 @@ func TestResendVerification(t *testing.T) {
 		"unknown field":   {`{"email":"carol@example.com","verified":true}`, "verified", "validation_unknown_field"},
 	} {
 		acctRun(t, "resend verification: "+name, http.MethodPost, "/resendVerification", c.body, nil, nil,
-			acctWant{status: 400, content: []string{`"status":400`}, events: acctNoWrites, check: acctFieldCodes(map[string]string{c.field: c.code})})
+			callerWant{status: 400, content: []string{`"status":400`}, events: acctNoWrites, check: acctFieldCodes(map[string]string{c.field: c.code})})
 	}
 }

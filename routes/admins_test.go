@@ -44,12 +44,12 @@ func adminCount(want int) func(testing.TB, *tests.TestApp, []byte) {
 
 func TestCreateAdmin(t *testing.T) {
 	body := `{"email":"dave@example.com","userName":"dave","password":"a-long-password"}`
-	created := acctWant{status: 201,
+	created := callerWant{status: 201,
 		content: []string{`"message":`, `"data":{`, `"email":"dave@example.com"`, `"userName":"dave"`, `"role":"admin"`, `"verified":true`},
 		events:  map[string]int{"OnRecordCreate": 1},
 		check:   all(adminStored("dave", "a-long-password"), adminCount(3))}
-	refused := func(w acctWant) acctWant { w.check = adminCount(2); return w }
-	acctTable(t, "creates an admin", "POST", "/createAdmin", body, nil, testapp.Merge(
+	refused := func(w callerWant) callerWant { w.check = adminCount(2); return w }
+	asCallers(t, "creates an admin", "POST", "/createAdmin", body, nil, testapp.Merge(
 		testapp.Each(refused(unauthorized), outsiders...), testapp.Each(refused(forbidden), append(customers, agents...)...), testapp.Each(created, heads...),
 	))
 }
@@ -101,34 +101,34 @@ func TestCreateAdminBody(t *testing.T) {
 }
 
 func TestDeleteAdmin(t *testing.T) {
-	deleted := acctWant{status: 200, content: []string{`"message":`},
+	deleted := callerWant{status: 200, content: []string{`"message":`},
 		events: map[string]int{"OnRecordDelete": 1},
 		check:  all(gone(policy.Admins, testapp.AdminId), adminCount(1))}
-	kept := func(w acctWant) acctWant { w.check = adminCount(2); return w }
+	kept := func(w callerWant) callerWant { w.check = adminCount(2); return w }
 	refusals := testapp.Merge(testapp.Each(kept(unauthorized), outsiders...), testapp.Each(kept(forbidden), append(customers, agents...)...))
 
-	acctTable(t, "deletes an admin named in the body", "DELETE", "/deleteAdmin", `{"adminId":"`+testapp.AdminId+`"}`, nil,
+	asCallers(t, "deletes an admin named in the body", "DELETE", "/deleteAdmin", `{"adminId":"`+testapp.AdminId+`"}`, nil,
 		testapp.Merge(refusals, testapp.Each(deleted, heads...)))
-	acctTable(t, "deletes an admin named in the query", "DELETE", "/deleteAdmin?adminId="+testapp.AdminId, "", nil,
+	asCallers(t, "deletes an admin named in the query", "DELETE", "/deleteAdmin?adminId="+testapp.AdminId, "", nil,
 		testapp.Merge(refusals, testapp.Each(deleted, heads...)))
 
-	superAdminKept := acctWant{status: 403, content: []string{`"status":403`, `superAdmin`}, events: noWrites,
+	superAdminKept := callerWant{status: 403, content: []string{`"status":403`, `superAdmin`}, events: noWrites,
 		check: func(t testing.TB, app *tests.TestApp, _ []byte) {
 			if _, err := app.FindRecordById(policy.Admins, testapp.SuperAdminId); err != nil {
 				t.Error("the superAdmin is gone")
 			}
 		}}
-	acctTable(t, "deletes a superAdmin", "DELETE", "/deleteAdmin", `{"adminId":"`+testapp.SuperAdminId+`"}`, nil,
+	asCallers(t, "deletes a superAdmin", "DELETE", "/deleteAdmin", `{"adminId":"`+testapp.SuperAdminId+`"}`, nil,
 		testapp.Merge(refusals, testapp.Each(superAdminKept, heads...)))
-	acctTable(t, "deletes an unknown admin", "DELETE", "/deleteAdmin?adminId=admin9999999999", "", nil,
+	asCallers(t, "deletes an unknown admin", "DELETE", "/deleteAdmin?adminId=admin9999999999", "", nil,
 		testapp.Merge(refusals, testapp.Each(kept(notFound), heads...)))
-	acctTable(t, "deletes a customer as an admin", "DELETE", "/deleteAdmin", `{"adminId":"`+testapp.CustomerId+`"}`, nil,
+	asCallers(t, "deletes a customer as an admin", "DELETE", "/deleteAdmin", `{"adminId":"`+testapp.CustomerId+`"}`, nil,
 		testapp.Merge(refusals, testapp.Each(kept(notFound), heads...)))
-	missing := acctWant{status: 400, content: []string{`"adminId":{"code":"validation_required"`}, events: noWrites}
-	acctTable(t, "deletes without naming an admin", "DELETE", "/deleteAdmin", "", nil,
+	missing := callerWant{status: 400, content: []string{`"adminId":{"code":"validation_required"`}, events: noWrites}
+	asCallers(t, "deletes without naming an admin", "DELETE", "/deleteAdmin", "", nil,
 		testapp.Merge(refusals, testapp.Each(missing, heads...)))
-	wrongType := acctWant{status: 400, content: []string{`"adminId":{"code":"validation_invalid_type"`}, events: noWrites}
-	acctTable(t, "deletes with an adminId that is not a string", "DELETE", "/deleteAdmin", `{"adminId":["`+testapp.AdminId+`"]}`, nil,
+	wrongType := callerWant{status: 400, content: []string{`"adminId":{"code":"validation_invalid_type"`}, events: noWrites}
+	asCallers(t, "deletes with an adminId that is not a string", "DELETE", "/deleteAdmin", `{"adminId":["`+testapp.AdminId+`"]}`, nil,
 		testapp.Merge(refusals, testapp.Each(wrongType, heads...)))
 }
 
@@ -178,11 +178,11 @@ func TestDeletedAdminIsLockedOut(t *testing.T) {
 }
 
 func TestGetAllAdmins(t *testing.T) {
-	team := acctWant{status: 200,
+	team := callerWant{status: 200,
 		content: []string{`"email":"agent1@example.com"`, `"email":"agent2@example.com"`, `"role":"admin"`},
 		absent:  []string{`"boss"`, `operator@example.com`},
 		check:   listIs([]string{testapp.AdminId, testapp.OtherAdminId}, 2, 1)}
-	acctTable(t, "lists the admins", "GET", "/getAllAdmins", "", nil, testapp.Merge(
+	asCallers(t, "lists the admins", "GET", "/getAllAdmins", "", nil, testapp.Merge(
 		gate(append(customers, agents...)...), testapp.Each(team, heads...),
 	))
 }

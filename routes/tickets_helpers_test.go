@@ -25,13 +25,13 @@ var (
 	agents    = []string{testapp.Admin, "other admin"}
 	heads     = []string{testapp.SuperAdmin, testapp.Operator}
 
-	unauthorized = acctWant{status: 401, content: []string{`"status":401`}, events: noWrites}
-	forbidden    = acctWant{status: 403, content: []string{`"status":403`}, events: noWrites}
-	notFound     = acctWant{status: 404, content: []string{`"status":404`}, events: noWrites}
+	unauthorized = callerWant{status: 401, content: []string{`"status":401`}, events: noWrites}
+	forbidden    = callerWant{status: 403, content: []string{`"status":403`}, events: noWrites}
+	notFound     = callerWant{status: 404, content: []string{`"status":404`}, events: noWrites}
 )
 
 // gate is the usual table head: outsiders get 401, the listed kinds 403.
-func gate(forbiddenKinds ...string) map[string]acctWant {
+func gate(forbiddenKinds ...string) map[string]callerWant {
 	return testapp.Merge(testapp.Each(unauthorized, outsiders...), testapp.Each(forbidden, forbiddenKinds...))
 }
 

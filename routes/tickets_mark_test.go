@@ -13,28 +13,28 @@ const (
 )
 
 // markedAs is the 200 answer of a mark that changed the ticket.
-func markedAs(ticketId, status string, fields map[string]any) acctWant {
-	return acctWant{status: 200,
+func markedAs(ticketId, status string, fields map[string]any) callerWant {
+	return callerWant{status: 200,
 		content: []string{`"message":`, `"ticketId":"` + ticketId + `"`, `"ticketStatus":"` + status + `"`},
 		events:  map[string]int{"OnRecordUpdate": 1, "OnRecordCreate": 0, "OnRecordDelete": 0},
 		check:   stored(policy.Tickets, ticketId, fields)}
 }
 
 // noop is the 200 answer of a mark that changes nothing.
-func noop(ticketId, status string) acctWant {
-	return acctWant{status: 200,
+func noop(ticketId, status string) callerWant {
+	return callerWant{status: 200,
 		content: []string{`"ticketId":"` + ticketId + `"`, `"ticketStatus":"` + status + `"`},
 		events:  noWrites,
 		check:   unmarked(ticketId)}
 }
 
-func conflict(ticketId, message string) acctWant {
-	return acctWant{status: 409, content: []string{`"status":409`, message}, events: noWrites, check: unmarked(ticketId)}
+func conflict(ticketId, message string) callerWant {
+	return callerWant{status: 409, content: []string{`"status":409`, message}, events: noWrites, check: unmarked(ticketId)}
 }
 
 // byEach gives each listed caller kind its own expectation, built from its account id.
-func byEach(build func(id string) acctWant, kinds ...string) map[string]acctWant {
-	m := map[string]acctWant{}
+func byEach(build func(id string) callerWant, kinds ...string) map[string]callerWant {
+	m := map[string]callerWant{}
 	for _, k := range kinds {
 		m[k] = build(idOf[k])
 	}
@@ -43,41 +43,41 @@ func byEach(build func(id string) acctWant, kinds ...string) map[string]acctWant
 
 func TestMarkTicketTaken(t *testing.T) {
 	staff := append(append([]string{}, agents...), heads...)
-	acctTable(t, "takes a free ticket", "PATCH", "/markTicketStatus/"+testapp.TicketId, takeBody, nil, testapp.Merge(
+	asCallers(t, "takes a free ticket", "PATCH", "/markTicketStatus/"+testapp.TicketId, takeBody, nil, testapp.Merge(
 		gate(customers...),
-		byEach(func(id string) acctWant {
+		byEach(func(id string) callerWant {
 			return markedAs(testapp.TicketId, "taken", map[string]any{"takenBy": id, "isTaken": true, "markedBy": id, "ticketStatus": policy.StatusActive})
 		}, staff...),
 	))
-	acctTable(t, "takes a ticket agent2 holds", "PATCH", "/markTicketStatus/"+testapp.TakenTicketId, takeBody, nil, testapp.Merge(
+	asCallers(t, "takes a ticket agent2 holds", "PATCH", "/markTicketStatus/"+testapp.TakenTicketId, takeBody, nil, testapp.Merge(
 		gate(customers...),
 		testapp.Each(conflict(testapp.TakenTicketId, "This ticket is already taken by agent2."), testapp.Admin, testapp.SuperAdmin, testapp.Operator),
-		map[string]acctWant{"other admin": noop(testapp.TakenTicketId, "taken")}, // agent2 takes its own ticket again
+		map[string]callerWant{"other admin": noop(testapp.TakenTicketId, "taken")}, // agent2 takes its own ticket again
 	))
-	acctTable(t, "takes a closed ticket", "PATCH", "/markTicketStatus/"+testapp.ClosedTicketId, takeBody, nil, testapp.Merge(
+	asCallers(t, "takes a closed ticket", "PATCH", "/markTicketStatus/"+testapp.ClosedTicketId, takeBody, nil, testapp.Merge(
 		gate(customers...), testapp.Each(conflict(testapp.ClosedTicketId, "This ticket is closed."), staff...),
 	))
-	acctTable(t, "takes an unknown ticket", "PATCH", "/markTicketStatus/ticket999999999", takeBody, nil, testapp.Merge(
+	asCallers(t, "takes an unknown ticket", "PATCH", "/markTicketStatus/ticket999999999", takeBody, nil, testapp.Merge(
 		gate(customers...), testapp.Each(notFound, staff...),
 	))
 }
 
 func TestMarkTicketClosed(t *testing.T) {
 	staff := append(append([]string{}, agents...), heads...)
-	acctTable(t, "closes an active ticket", "PATCH", "/markTicketStatus/"+testapp.TicketId, closeBody, nil, testapp.Merge(
+	asCallers(t, "closes an active ticket", "PATCH", "/markTicketStatus/"+testapp.TicketId, closeBody, nil, testapp.Merge(
 		gate(customers...),
-		byEach(func(id string) acctWant {
+		byEach(func(id string) callerWant {
 			return markedAs(testapp.TicketId, "closed", map[string]any{"ticketStatus": policy.StatusClosed, "markedBy": id})
 		}, staff...),
 	))
 	// holding shows who is on a ticket; it does not stop the team from closing it
-	acctTable(t, "closes a ticket agent2 holds", "PATCH", "/markTicketStatus/"+testapp.TakenTicketId, closeBody, nil, testapp.Merge(
+	asCallers(t, "closes a ticket agent2 holds", "PATCH", "/markTicketStatus/"+testapp.TakenTicketId, closeBody, nil, testapp.Merge(
 		gate(customers...),
-		byEach(func(id string) acctWant {
+		byEach(func(id string) callerWant {
 			return markedAs(testapp.TakenTicketId, "closed", map[string]any{"ticketStatus": policy.StatusClosed, "takenBy": testapp.OtherAdminId, "markedBy": id})
 		}, staff...),
 	))
-	acctTable(t, "closes a closed ticket", "PATCH", "/markTicketStatus/"+testapp.ClosedTicketId, closeBody, nil, testapp.Merge(
+	asCallers(t, "closes a closed ticket", "PATCH", "/markTicketStatus/"+testapp.ClosedTicketId, closeBody, nil, testapp.Merge(
 		gate(customers...), testapp.Each(noop(testapp.ClosedTicketId, "closed"), staff...),
 	))
 }
@@ -91,31 +91,31 @@ func TestMarkTicketStatusBody(t *testing.T) {
 		{"sends who takes the ticket", `{"status":"markAsTaken","takenBy":"` + testapp.OtherAdminId + `"}`, `"takenBy":{"code":"validation_unknown_field"`},
 	}
 	for _, c := range cases {
-		acctTable(t, c.name, "PATCH", "/markTicketStatus/"+testapp.TicketId, c.body, nil, testapp.Merge(
+		asCallers(t, c.name, "PATCH", "/markTicketStatus/"+testapp.TicketId, c.body, nil, testapp.Merge(
 			gate(customers...),
-			testapp.Each(acctWant{status: 400, content: []string{c.content}, events: noWrites, check: unmarked(testapp.TicketId)}, testapp.Admin, testapp.SuperAdmin, testapp.Operator),
+			testapp.Each(callerWant{status: 400, content: []string{c.content}, events: noWrites, check: unmarked(testapp.TicketId)}, testapp.Admin, testapp.SuperAdmin, testapp.Operator),
 		))
 	}
 }
 
 func TestMarkAsHighPriority(t *testing.T) {
-	acctTable(t, "flags a ticket high priority", "PATCH", "/markAsHighPriority/"+testapp.TicketId, "", nil, testapp.Merge(
+	asCallers(t, "flags a ticket high priority", "PATCH", "/markAsHighPriority/"+testapp.TicketId, "", nil, testapp.Merge(
 		gate(append(customers, agents...)...),
-		byEach(func(id string) acctWant {
+		byEach(func(id string) callerWant {
 			return markedAs(testapp.TicketId, "high priority", map[string]any{"isHighPriority": true, "markedBy": id, "ticketStatus": policy.StatusActive})
 		}, heads...),
 	))
-	acctTable(t, "flags a high priority ticket again", "PATCH", "/markAsHighPriority/"+testapp.OtherTicketId, "", nil, testapp.Merge(
+	asCallers(t, "flags a high priority ticket again", "PATCH", "/markAsHighPriority/"+testapp.OtherTicketId, "", nil, testapp.Merge(
 		gate(append(customers, agents...)...), testapp.Each(noop(testapp.OtherTicketId, "high priority"), heads...),
 	))
-	acctTable(t, "flags a closed ticket", "PATCH", "/markAsHighPriority/"+testapp.ClosedTicketId, "", nil, testapp.Merge(
+	asCallers(t, "flags a closed ticket", "PATCH", "/markAsHighPriority/"+testapp.ClosedTicketId, "", nil, testapp.Merge(
 		gate(append(customers, agents...)...), testapp.Each(conflict(testapp.ClosedTicketId, "This ticket is closed."), heads...),
 	))
-	acctTable(t, "flags an unknown ticket", "PATCH", "/markAsHighPriority/ticket999999999", "", nil, testapp.Merge(
+	asCallers(t, "flags an unknown ticket", "PATCH", "/markAsHighPriority/ticket999999999", "", nil, testapp.Merge(
 		gate(append(customers, agents...)...), testapp.Each(notFound, heads...),
 	))
-	acctTable(t, "flags a ticket with a body", "PATCH", "/markAsHighPriority/"+testapp.TicketId, `{"isHighPriority":false}`, nil, testapp.Merge(
+	asCallers(t, "flags a ticket with a body", "PATCH", "/markAsHighPriority/"+testapp.TicketId, `{"isHighPriority":false}`, nil, testapp.Merge(
 		gate(append(customers, agents...)...),
-		testapp.Each(acctWant{status: 400, content: []string{`"isHighPriority":{"code":"validation_unknown_field"`}, events: noWrites}, heads...),
+		testapp.Each(callerWant{status: 400, content: []string{`"isHighPriority":{"code":"validation_unknown_field"`}, events: noWrites}, heads...),
 	))
 }

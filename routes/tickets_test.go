@@ -50,8 +50,8 @@ func sentTicketIsReturned(t testing.TB, _ *tests.TestApp, raw []byte) {
 
 func TestSendTicket(t *testing.T) {
 	body := `{"ticketContent":"Printer on fire."}`
-	created := func(userName, first string) acctWant {
-		return acctWant{status: 201,
+	created := func(userName, first string) callerWant {
+		return callerWant{status: 201,
 			content: []string{`"message":`, `"ticketId":"`, `"ticketContent":"Printer on fire."`, `"customerUserName":"` + userName + `"`,
 				`"customerFirstName":"` + first + `"`, `"ticketStatus":"active"`, `"isTaken":false`, `"ticketAnswers":[]`},
 			events: map[string]int{"OnRecordCreate": 1, "OnRecordAfterCreateSuccess": 1, "OnRecordUpdate": 0},
@@ -63,9 +63,9 @@ func TestSendTicket(t *testing.T) {
 	bob.check = ticketsOf(testapp.OtherCustomerId, 2)
 	unverified := forbidden
 	unverified.content = []string{`"status":403`, `Verify your email`}
-	acctTable(t, "sends a ticket", "POST", "/sendTicket", body, nil, testapp.Merge(
+	asCallers(t, "sends a ticket", "POST", "/sendTicket", body, nil, testapp.Merge(
 		gate(agents...), testapp.Each(forbidden, heads...),
-		map[string]acctWant{testapp.Owner: alice, testapp.OtherCustomer: bob, testapp.Unverified: unverified},
+		map[string]callerWant{testapp.Owner: alice, testapp.OtherCustomer: bob, testapp.Unverified: unverified},
 	))
 }
 
@@ -73,24 +73,24 @@ func TestSendTicketBody(t *testing.T) {
 	long := strings.Repeat("é", 10000)
 	cases := []struct {
 		name, body string
-		want       acctWant
+		want       callerWant
 	}{
-		{"sends a ticket with the longest content", `{"ticketContent":"` + long + `"}`, acctWant{status: 201, content: []string{`"ticketId":"`}}},
+		{"sends a ticket with the longest content", `{"ticketContent":"` + long + `"}`, callerWant{status: 201, content: []string{`"ticketId":"`}}},
 		{"gives other names for the ticket", `{"ticketContent":"Hi","customerFirstName":" Al ","customerLastName":"Smith"}`,
-			acctWant{status: 201, content: []string{`"customerFirstName":"Al"`, `"customerLastName":"Smith"`, `"userEmail":"alice@example.com"`}}},
+			callerWant{status: 201, content: []string{`"customerFirstName":"Al"`, `"customerLastName":"Smith"`, `"userEmail":"alice@example.com"`}}},
 		{"leaves the names blank (the profile's are used)", `{"ticketContent":"Hi","customerFirstName":"","customerLastName":"  "}`,
-			acctWant{status: 201, content: []string{`"customerFirstName":"Alice"`, `"customerLastName":"Adams"`}}},
-		{"sends no content", `{}`, acctWant{status: 400, content: []string{`"ticketContent":{"code":"validation_required"`}}},
-		{"sends blank content", `{"ticketContent":" \n\t "}`, acctWant{status: 400, content: []string{`"ticketContent":{"code":"validation_blank"`}}},
-		{"sends content over 10000 characters", `{"ticketContent":"` + long + `x"}`, acctWant{status: 400, content: []string{`"ticketContent":{"code":"validation_length_too_long"`}}},
+			callerWant{status: 201, content: []string{`"customerFirstName":"Alice"`, `"customerLastName":"Adams"`}}},
+		{"sends no content", `{}`, callerWant{status: 400, content: []string{`"ticketContent":{"code":"validation_required"`}}},
+		{"sends blank content", `{"ticketContent":" \n\t "}`, callerWant{status: 400, content: []string{`"ticketContent":{"code":"validation_blank"`}}},
+		{"sends content over 10000 characters", `{"ticketContent":"` + long + `x"}`, callerWant{status: 400, content: []string{`"ticketContent":{"code":"validation_length_too_long"`}}},
 		{"sends a first name over 100 characters", `{"ticketContent":"Hi","customerFirstName":"` + strings.Repeat("a", 101) + `"}`,
-			acctWant{status: 400, content: []string{`"customerFirstName":{"code":"validation_length_too_long"`}}},
+			callerWant{status: 400, content: []string{`"customerFirstName":{"code":"validation_length_too_long"`}}},
 		{"sends the ticket in another customer's name", `{"ticketContent":"Hi","customerId":"` + testapp.OtherCustomerId + `"}`,
-			acctWant{status: 400, content: []string{`"customerId":{"code":"validation_unknown_field"`}}},
+			callerWant{status: 400, content: []string{`"customerId":{"code":"validation_unknown_field"`}}},
 		{"sets the ticket's status", `{"ticketContent":"Hi","ticketStatus":"closed"}`,
-			acctWant{status: 400, content: []string{`"ticketStatus":{"code":"validation_unknown_field"`}}},
-		{"sends content of the wrong type", `{"ticketContent":42}`, acctWant{status: 400, content: []string{`"ticketContent":{"code":"validation_invalid_type"`}}},
-		{"sends a JSON array", `[]`, acctWant{status: 400, content: []string{`"status":400`}}},
+			callerWant{status: 400, content: []string{`"ticketStatus":{"code":"validation_unknown_field"`}}},
+		{"sends content of the wrong type", `{"ticketContent":42}`, callerWant{status: 400, content: []string{`"ticketContent":{"code":"validation_invalid_type"`}}},
+		{"sends a JSON array", `[]`, callerWant{status: 400, content: []string{`"status":400`}}},
 	}
 	for _, c := range cases {
 		w := c.want
@@ -114,9 +114,9 @@ func TestSendTicketBody(t *testing.T) {
 }
 
 func TestGetUserTickets(t *testing.T) {
-	acctTable(t, "lists own tickets", "GET", "/getUserTickets", "", nil, testapp.Merge(
+	asCallers(t, "lists own tickets", "GET", "/getUserTickets", "", nil, testapp.Merge(
 		gate(append(agents, heads...)...),
-		map[string]acctWant{
+		map[string]callerWant{
 			testapp.Owner: {status: 200, content: []string{`"message":`, `"page":1`, `"ticketAnswers":[{"id":"` + testapp.AnswerId + `","answer":"Please reinstall the app.","createdAt":"`},
 				absent: []string{testapp.OtherTicketId},
 				check:  listIs([]string{testapp.TicketId, testapp.TakenTicketId, testapp.ClosedTicketId}, 3, 1)},
@@ -127,43 +127,43 @@ func TestGetUserTickets(t *testing.T) {
 }
 
 func TestGetAllActiveTickets(t *testing.T) {
-	queue := acctWant{status: 200, absent: []string{testapp.ClosedTicketId},
+	queue := callerWant{status: 200, absent: []string{testapp.ClosedTicketId},
 		check: listIs([]string{testapp.OtherTicketId, testapp.TicketId, testapp.TakenTicketId}, 3, 1)}
-	acctTable(t, "lists the active tickets", "GET", "/getAllActiveTickets", "", nil, testapp.Merge(
+	asCallers(t, "lists the active tickets", "GET", "/getAllActiveTickets", "", nil, testapp.Merge(
 		gate(customers...), testapp.Each(queue, agents...), testapp.Each(queue, heads...),
 	))
 }
 
 func TestGetAllClosedTickets(t *testing.T) {
-	closed := acctWant{status: 200, check: listIs([]string{testapp.ClosedTicketId}, 1, 1)}
-	acctTable(t, "lists the closed tickets", "GET", "/getAllClosedTickets", "", nil, testapp.Merge(
+	closed := callerWant{status: 200, check: listIs([]string{testapp.ClosedTicketId}, 1, 1)}
+	asCallers(t, "lists the closed tickets", "GET", "/getAllClosedTickets", "", nil, testapp.Merge(
 		gate(append(customers, agents...)...), testapp.Each(closed, heads...),
 	))
 }
 
 func TestSearchForTicket(t *testing.T) {
-	found := acctWant{status: 200, content: []string{`"message":`, `"id":"` + testapp.TakenTicketId + `"`,
+	found := callerWant{status: 200, content: []string{`"message":`, `"id":"` + testapp.TakenTicketId + `"`,
 		`"ticketAnswers":[{"id":"` + testapp.AnswerId + `","answer":"Please reinstall the app.","createdAt":"`, `"adminId":"` + testapp.OtherAdminId + `"`}}
-	acctTable(t, "reads a ticket by id", "GET", "/searchForTicket/"+testapp.TakenTicketId, "", nil, testapp.Merge(
+	asCallers(t, "reads a ticket by id", "GET", "/searchForTicket/"+testapp.TakenTicketId, "", nil, testapp.Merge(
 		gate(append(customers, agents...)...), testapp.Each(found, heads...),
 	))
-	closed := acctWant{status: 200, content: []string{`"ticketStatus":"closed"`, `"ticketAnswers":[]`}}
-	acctTable(t, "reads a closed ticket by id", "GET", "/searchForTicket/"+testapp.ClosedTicketId, "", nil, testapp.Merge(
+	closed := callerWant{status: 200, content: []string{`"ticketStatus":"closed"`, `"ticketAnswers":[]`}}
+	asCallers(t, "reads a closed ticket by id", "GET", "/searchForTicket/"+testapp.ClosedTicketId, "", nil, testapp.Merge(
 		gate(append(customers, agents...)...), testapp.Each(closed, heads...),
 	))
-	acctTable(t, "reads an unknown ticket", "GET", "/searchForTicket/ticket999999999", "", nil, testapp.Merge(
+	asCallers(t, "reads an unknown ticket", "GET", "/searchForTicket/ticket999999999", "", nil, testapp.Merge(
 		gate(append(customers, agents...)...), testapp.Each(notFound, heads...),
 	))
-	acctTable(t, "reads a malformed ticket id", "GET", "/searchForTicket/%27%20OR%201=1--", "", nil, testapp.Merge(
+	asCallers(t, "reads a malformed ticket id", "GET", "/searchForTicket/%27%20OR%201=1--", "", nil, testapp.Merge(
 		gate(append(customers, agents...)...), testapp.Each(notFound, heads...),
 	))
 }
 
 func TestDeleteSpecificTicket(t *testing.T) {
-	deleted := acctWant{status: 200, content: []string{`"message":`},
+	deleted := callerWant{status: 200, content: []string{`"message":`},
 		events: map[string]int{"OnRecordDelete": 2}, // the ticket and its answer
 		check:  all(gone(policy.Tickets, testapp.TakenTicketId), gone(policy.Answers, testapp.AnswerId), ticketsOf(testapp.CustomerId, 2))}
-	kept := func(w acctWant) acctWant {
+	kept := func(w callerWant) callerWant {
 		w.check = all(ticketsOf(testapp.CustomerId, 3), func(t testing.TB, app *tests.TestApp, _ []byte) {
 			if answersOf(t, app, testapp.TakenTicketId) != 1 {
 				t.Error("the answer is gone")
@@ -171,10 +171,10 @@ func TestDeleteSpecificTicket(t *testing.T) {
 		})
 		return w
 	}
-	acctTable(t, "deletes a ticket", "DELETE", "/deleteSpecificTicket/"+testapp.TakenTicketId, "", nil, testapp.Merge(
+	asCallers(t, "deletes a ticket", "DELETE", "/deleteSpecificTicket/"+testapp.TakenTicketId, "", nil, testapp.Merge(
 		testapp.Each(kept(unauthorized), outsiders...), testapp.Each(kept(forbidden), append(customers, agents...)...), testapp.Each(deleted, heads...),
 	))
-	acctTable(t, "deletes an unknown ticket", "DELETE", "/deleteSpecificTicket/nope", "", nil, testapp.Merge(
+	asCallers(t, "deletes an unknown ticket", "DELETE", "/deleteSpecificTicket/nope", "", nil, testapp.Merge(
 		gate(append(customers, agents...)...), testapp.Each(notFound, heads...),
 	))
 }
@@ -199,25 +199,25 @@ func TestSendAnswerOnTicket(t *testing.T) {
 		testapp.Each(unauthorized, outsiders...), testapp.Each(forbidden, customers...),
 	)
 	for _, kind := range append(append([]string{}, agents...), heads...) {
-		wants[kind] = acctWant{status: 200,
+		wants[kind] = callerWant{status: 200,
 			content: []string{`"message":`, `"id":"` + testapp.TicketId + `"`, `"answer":"Try the export button."`, `"adminId":"` + idOf[kind] + `"`},
 			events:  map[string]int{"OnRecordCreate": 1, "OnRecordUpdate": 1}, // the answer, then its ticket is touched
 			check:   answered(testapp.TicketId, idOf[kind], 1)}
 	}
-	acctTable(t, "answers a ticket", "PATCH", "/sendAnswerOnTicket/"+testapp.TicketId, body, nil, wants)
+	asCallers(t, "answers a ticket", "PATCH", "/sendAnswerOnTicket/"+testapp.TicketId, body, nil, wants)
 
 	// holding a ticket does not lock the others out
-	held := acctWant{status: 200, content: []string{`"answer":"Please reinstall the app."`, `"answer":"Try the export button."`},
+	held := callerWant{status: 200, content: []string{`"answer":"Please reinstall the app."`, `"answer":"Try the export button."`},
 		check: answered(testapp.TakenTicketId, testapp.AdminId, 2)}
-	acctTable(t, "answers a ticket another admin holds", "PATCH", "/sendAnswerOnTicket/"+testapp.TakenTicketId, body, nil, testapp.Merge(
-		gate(customers...), map[string]acctWant{testapp.Admin: held}, testapp.Each(acctWant{status: 200}, heads...),
+	asCallers(t, "answers a ticket another admin holds", "PATCH", "/sendAnswerOnTicket/"+testapp.TakenTicketId, body, nil, testapp.Merge(
+		gate(customers...), map[string]callerWant{testapp.Admin: held}, testapp.Each(callerWant{status: 200}, heads...),
 	))
 
-	closed := acctWant{status: 409, content: []string{`"status":409`, `closed`}, events: noWrites}
-	acctTable(t, "answers a closed ticket", "PATCH", "/sendAnswerOnTicket/"+testapp.ClosedTicketId, body, nil, testapp.Merge(
+	closed := callerWant{status: 409, content: []string{`"status":409`, `closed`}, events: noWrites}
+	asCallers(t, "answers a closed ticket", "PATCH", "/sendAnswerOnTicket/"+testapp.ClosedTicketId, body, nil, testapp.Merge(
 		gate(customers...), testapp.Each(closed, agents...), testapp.Each(closed, heads...),
 	))
-	acctTable(t, "answers an unknown ticket", "PATCH", "/sendAnswerOnTicket/ticket999999999", body, nil, testapp.Merge(
+	asCallers(t, "answers an unknown ticket", "PATCH", "/sendAnswerOnTicket/ticket999999999", body, nil, testapp.Merge(
 		gate(customers...), testapp.Each(notFound, agents...), testapp.Each(notFound, heads...),
 	))
 }

@@ -247,7 +247,9 @@ func (ev *event) canHear(info *core.RequestInfo, rule *string) bool {
 // message is recordMessage, built once per kind of subscriber when the
 // message cannot depend on who the subscriber is: no expand (which applies
 // the expanded collections' rules for each caller), so only superuser or
-// not and the subscription's query shape it.
+// not and the subscription's query shape it. This holds while no enrich
+// hook of tickets or answers looks at the caller (hooks/tickets.go only
+// attaches the answers); a hook that does must key the message on it too.
 func (ev *event) message(e *core.RequestEvent, action string, info *core.RequestInfo) ([]byte, error) {
 	if info.Query["expand"] != "" {
 		return recordMessage(e, action, ev.record, info)

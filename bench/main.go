@@ -157,11 +157,11 @@ func main() {
 	fmt.Println("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
 	for _, r := range rows {
 		a, b := mean(r.ra), mean(r.rb)
-		ratio := 0.0
-		if b.rps > 0 {
-			ratio = a.rps / b.rps
+		ratio := "— (no request finished in a run)"
+		if b.requests > 0 && b.rps > 0 {
+			ratio = fmt.Sprintf("%.2f×", a.rps/b.rps)
 		}
-		fmt.Printf("| %s | %.0f | %s | %s | %s | %s | %.0f | %s | %s | %s | %.2f× |\n",
+		fmt.Printf("| %s | %.0f | %s | %s | %s | %s | %.0f | %s | %s | %s | %s |\n",
 			r.a.name+errNote(a), a.rps, ms(a.p50), ms(a.p99), us(a.cpuPerRq),
 			r.b.name+errNote(b), b.rps, ms(b.p50), ms(b.p99), us(b.cpuPerRq), ratio)
 	}

@@ -28,6 +28,11 @@ type seeded struct {
 
 const benchPassword = "bench-password-1"
 
+// newId is a PocketBase-style record id (15 of a-z0-9).
+func newId() string {
+	return security.RandomStringWithAlphabet(15, "abcdefghijklmnopqrstuvwxyz0123456789")
+}
+
 // seed migrates dataDir and fills it: customers, tickets (about 20% active,
 // 5% of those high priority, spread over a year), admins with tokens minted
 // offline (no bcrypt login per admin).
@@ -59,7 +64,7 @@ func seed(dataDir string, tickets, customers, admins int) (*seeded, error) {
 	customerIds := make([]string, customers)
 	err = app.RunInTransaction(func(tx core.App) error {
 		for i := range customers {
-			id := security.RandomStringWithAlphabet(15, "abcdefghijklmnopqrstuvwxyz0123456789")
+			id := newId()
 			customerIds[i] = id
 			_, err := tx.DB().Insert(policy.Users, dbx.Params{
 				"id": id, "email": fmt.Sprintf("customer%d@example.com", i), "emailVisibility": false,
@@ -105,7 +110,7 @@ func seed(dataDir string, tickets, customers, admins int) (*seeded, error) {
 				}
 				created := now.Add(-time.Duration(rng.Int64N(int64(365 * 24 * time.Hour))))
 				_, err := tx.DB().Insert(policy.Tickets, dbx.Params{
-					"id": security.RandomStringWithAlphabet(15, "abcdefghijklmnopqrstuvwxyz0123456789"), "customerId": customerIds[c],
+					"id": newId(), "customerId": customerIds[c],
 					"customerUserName": fmt.Sprintf("customer%d", c), "customerFirstName": "Bench", "customerLastName": fmt.Sprint(c),
 					"userEmail":     fmt.Sprintf("customer%d@example.com", c),
 					"ticketContent": "My order has not arrived yet, could you look into it please?",

@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net"
 	"net/mail"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -67,7 +68,7 @@ func (s *SMTPServer) Use(t testing.TB, app core.App) {
 	settings := app.Settings()
 	settings.SMTP.Enabled = true
 	settings.SMTP.Host = host
-	settings.SMTP.Port = atoi(port)
+	settings.SMTP.Port, _ = strconv.Atoi(port)
 	settings.SMTP.TLS = false
 	settings.SMTP.AuthMethod = ""
 	if settings.Meta.SenderAddress == "" {
@@ -199,12 +200,4 @@ func collectParts(m *Mail, contentType, encoding string, body io.Reader) {
 	case "text/plain":
 		m.Text += string(data)
 	}
-}
-
-func atoi(s string) int {
-	n := 0
-	for _, c := range s {
-		n = n*10 + int(c-'0')
-	}
-	return n
 }

@@ -11,6 +11,7 @@ func Register(app core.App) {
 	bindTickets(app)
 	bindCounts(app)
 	bindAdmins(app)
+	bindIntegrity(app)
 	bindSettings(app)
 	bindHardening(app)
 	bindRealtime(app)

@@ -30,12 +30,16 @@ func init() {
 		}
 		return store.EnsureIntegrity(app)
 	}, func(app core.App) error {
+		// indexes first: saving a collection puts missing triggers back
+		if err := integrityIndexes(app, false); err != nil {
+			return err
+		}
 		for _, name := range store.IntegrityTriggers {
 			if _, err := app.DB().NewQuery("DROP TRIGGER IF EXISTS " + name).Execute(); err != nil {
 				return err
 			}
 		}
-		return integrityIndexes(app, false)
+		return nil
 	})
 }
 

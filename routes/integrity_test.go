@@ -115,7 +115,7 @@ func TestIntegrityTriggerAnswers(t *testing.T) {
 		{name: "batch ticket of a customer deleted meanwhile", collection: policy.Tickets, change: deleteAlice,
 			method: "POST", path: "/api/batch", token: fixtureToken(testapp.Owner),
 			body:   `{"requests":[{"method":"POST","url":"/api/collections/tickets/records","body":{"customerId":"` + testapp.CustomerId + `","ticketContent":"Hello."}}]}`,
-			status: 400, content: []string{`There is no customer with this id.`}},
+			status: 400, content: []string{`"requests":{"0":{"code":"batch_request_failed"`, `"message":"There is no customer with this id.","status":400`}},
 
 		// a ticket's holder exists
 		{name: "markTicketStatus by an agent deleted meanwhile", collection: policy.Tickets, update: true, change: deleteAgent1,
@@ -166,7 +166,7 @@ func TestIntegrityTriggerAnswers(t *testing.T) {
 		{name: "batch agent created with a name a customer took meanwhile", collection: policy.Admins, change: customerNamed("jay"),
 			method: "POST", path: "/api/batch", token: fixtureToken(testapp.Operator),
 			body:   `{"requests":[{"method":"POST","url":"/api/collections/admins/records","body":{"email":"jay.agent@example.com","userName":"JAY","password":"a-long-password","passwordConfirm":"a-long-password","role":"admin"}}]}`,
-			status: 400, content: []string{`That user name is already taken.`}},
+			status: 400, content: []string{`"requests":{"0":{"code":"batch_request_failed"`, `"message":"That user name is already taken.","status":409`}},
 	} {
 		runIntegrityCase(t, c)
 	}

@@ -23,12 +23,15 @@ import (
 
 const integrityTries = 20
 
-// raceWindow is how long the slow side waits before its write; the fast
-// side starts raceLead after it.
-const (
-	raceWindow = 60 * time.Millisecond
-	raceLead   = 15 * time.Millisecond
-)
+// raceWindow is how long the slow side waits before its write. The fast
+// side starts a lead after it that grows with the try, from 0 to 1.5 times
+// the window: early tries have the fast side commit first (or even before
+// the slow one is authenticated), late ones let the slow write commit first.
+const raceWindow = 60 * time.Millisecond
+
+func raceLead(try int) time.Duration {
+	return time.Duration(try) * raceWindow * 3 / (2 * integrityTries)
+}
 
 // integrityApp is a served test app without PocketBase's throttle (the
 // tries come from one address in quick succession).
@@ -91,15 +94,15 @@ func newCustomer(t testing.TB, app core.App, userName string) (string, string) {
 	return r.Id, token
 }
 
-// pair runs slow and fast at once, fast starting raceLead later, and
+// pair runs slow and fast at once, fast starting raceLead(try) later, and
 // returns their statuses and bodies.
-func pair(t *testing.T, slow, fast func() (int, []byte)) (int, []byte, int, []byte) {
+func pair(t *testing.T, try int, slow, fast func() (int, []byte)) (int, []byte, int, []byte) {
 	t.Helper()
 	statuses, bodies := race(t, 2, func(i int) (int, []byte) {
 		if i == 0 {
 			return slow()
 		}
-		time.Sleep(raceLead)
+		time.Sleep(raceLead(try))
 		return fast()
 	})
 	return statuses[0], bodies[0], statuses[1], bodies[1]
@@ -137,9 +140,10 @@ func TestIntegrityRaceDeleteCustomerVsSendTicket(t *testing.T) {
 	base := testapp.Serve(t, app)
 	operator := testapp.Token(t, testapp.Operator)
 	created := 0
+	tally := map[int]int{}
 	for i := range integrityTries {
 		id, token := newCustomer(t, app, fmt.Sprintf("sender%02d", i))
-		sendS, sendB, delS, delB := pair(t,
+		sendS, sendB, delS, delB := pair(t, i,
 			func() (int, []byte) {
 				return call(t, "POST", base+"/sendTicket", token, `{"ticketContent":"Racing my own deletion."}`)
 			},
@@ -147,6 +151,7 @@ func TestIntegrityRaceDeleteCustomerVsSendTicket(t *testing.T) {
 				return call(t, "DELETE", base+"/api/collections/users/records/"+id, operator, "")
 			})
 		sane(t, "sendTicket", sendS, sendB)
+		tally[sendS]++
 		if delS != http.StatusNoContent {
 			t.Fatalf("delete customer: %d %s", delS, delB)
 		}
@@ -158,6 +163,7 @@ func TestIntegrityRaceDeleteCustomerVsSendTicket(t *testing.T) {
 			t.Errorf("sendTicket of a deleted customer: %d %s", sendS, sendB)
 		}
 	}
+	t.Logf("statuses of the slow side over %d tries: %v", integrityTries, tally)
 	if n := sqlCount(t, app, orphanTickets); n != 0 {
 		t.Fatalf("%d of %d tries left a ticket whose customer does not exist", n, integrityTries)
 	}
@@ -169,9 +175,10 @@ func TestIntegrityRaceDeleteCustomerVsRecordApiTicket(t *testing.T) {
 	slowExecute(app, raceWindow, false, policy.Tickets)
 	base := testapp.Serve(t, app)
 	operator := testapp.Token(t, testapp.Operator)
+	tally := map[int]int{}
 	for i := range integrityTries {
 		id, token := newCustomer(t, app, fmt.Sprintf("apisender%02d", i))
-		createS, createB, delS, delB := pair(t,
+		createS, createB, delS, delB := pair(t, i,
 			func() (int, []byte) {
 				return call(t, "POST", base+"/api/collections/tickets/records", token,
 					`{"customerId":"`+id+`","ticketContent":"Racing my own deletion."}`)
@@ -180,6 +187,7 @@ func TestIntegrityRaceDeleteCustomerVsRecordApiTicket(t *testing.T) {
 				return call(t, "DELETE", base+"/api/collections/users/records/"+id, operator, "")
 			})
 		sane(t, "record API create", createS, createB)
+		tally[createS]++
 		if delS != http.StatusNoContent {
 			t.Fatalf("delete customer: %d %s", delS, delB)
 		}
@@ -187,6 +195,7 @@ func TestIntegrityRaceDeleteCustomerVsRecordApiTicket(t *testing.T) {
 			t.Errorf("record API ticket of a deleted customer: %d %s", createS, createB)
 		}
 	}
+	t.Logf("statuses of the slow side over %d tries: %v", integrityTries, tally)
 	if n := sqlCount(t, app, orphanTickets); n != 0 {
 		t.Fatalf("%d of %d tries left a ticket whose customer does not exist", n, integrityTries)
 	}
@@ -198,10 +207,11 @@ func TestIntegrityRaceDeleteAgentVsTake(t *testing.T) {
 	base := testapp.Serve(t, app)
 	boss := testapp.Token(t, testapp.SuperAdmin)
 	taken := 0
+	tally := map[int]int{}
 	for i := range integrityTries {
 		agentId, token := newAdmin(t, app, fmt.Sprintf("taker%02d", i))
 		ticketId := newTicket(t, app, testapp.CustomerId, "Take me.", time.Now(), nil)
-		takeS, takeB, delS, delB := pair(t,
+		takeS, takeB, delS, delB := pair(t, i,
 			func() (int, []byte) {
 				return call(t, "PATCH", base+"/markTicketStatus/"+ticketId, token, `{"status":"markAsTaken"}`)
 			},
@@ -209,6 +219,7 @@ func TestIntegrityRaceDeleteAgentVsTake(t *testing.T) {
 				return call(t, "DELETE", base+"/deleteAdmin", boss, `{"adminId":"`+agentId+`"}`)
 			})
 		sane(t, "take", takeS, takeB)
+		tally[takeS]++
 		if delS != http.StatusOK {
 			t.Fatalf("delete agent: %d %s", delS, delB)
 		}
@@ -227,6 +238,7 @@ func TestIntegrityRaceDeleteAgentVsTake(t *testing.T) {
 			t.Errorf("try %d: the ticket is held by %q (isTaken %v) after its holder was deleted", i, ticket.GetString("takenBy"), ticket.GetBool("isTaken"))
 		}
 	}
+	t.Logf("statuses of the slow side over %d tries: %v", integrityTries, tally)
 	if n := sqlCount(t, app, ghostHolders); n != 0 {
 		t.Fatalf("%d active tickets are held by an agent that does not exist", n)
 	}
@@ -239,9 +251,10 @@ func TestIntegrityRaceRecordApiAnswerVsTicketDelete(t *testing.T) {
 	base := testapp.Serve(t, app)
 	agent := testapp.Token(t, testapp.Admin)
 	boss := testapp.Token(t, testapp.SuperAdmin)
+	tally := map[int]int{}
 	for i := range integrityTries {
 		ticketId := newTicket(t, app, testapp.CustomerId, fmt.Sprintf("Answer me %d.", i), time.Now(), nil)
-		ansS, ansB, delS, delB := pair(t,
+		ansS, ansB, delS, delB := pair(t, i,
 			func() (int, []byte) {
 				return call(t, "POST", base+"/api/collections/ticketAnswers/records", agent,
 					`{"ticket":"`+ticketId+`","answer":"Racing the delete.","adminId":"`+testapp.AdminId+`"}`)
@@ -250,6 +263,7 @@ func TestIntegrityRaceRecordApiAnswerVsTicketDelete(t *testing.T) {
 				return call(t, "DELETE", base+"/deleteSpecificTicket/"+ticketId, boss, "")
 			})
 		sane(t, "answer", ansS, ansB)
+		tally[ansS]++
 		if delS != http.StatusOK {
 			t.Fatalf("delete ticket: %d %s", delS, delB)
 		}
@@ -257,6 +271,7 @@ func TestIntegrityRaceRecordApiAnswerVsTicketDelete(t *testing.T) {
 			t.Errorf("answer on a deleted ticket: %d %s", ansS, ansB)
 		}
 	}
+	t.Logf("statuses of the slow side over %d tries: %v", integrityTries, tally)
 	if n := sqlCount(t, app, orphanAnswers); n != 0 {
 		t.Fatalf("%d answers of %d tries belong to no ticket", n, integrityTries)
 	}
@@ -268,6 +283,7 @@ func TestIntegrityRaceSignUpVsCreateAdmin(t *testing.T) {
 	base := testapp.Serve(t, app)
 	boss := testapp.Token(t, testapp.SuperAdmin)
 	both := 0
+	tally := map[int]int{}
 	for i := range integrityTries {
 		name := fmt.Sprintf("twin%02d", i)
 		// one try in two uses the same name in another case and the same email in another case
@@ -275,7 +291,7 @@ func TestIntegrityRaceSignUpVsCreateAdmin(t *testing.T) {
 		if i%2 == 1 {
 			adminName, adminEmail = strings.ToUpper(name), strings.ToUpper(name)+"@EXAMPLE.COM"
 		}
-		upS, upB, adS, adB := pair(t,
+		upS, upB, adS, adB := pair(t, i,
 			func() (int, []byte) {
 				return call(t, "POST", base+"/signUp", "", `{"email":"`+name+`@example.com","userName":"`+name+`","password":"a-long-password",`+
 					`"confirmPassword":"a-long-password","userFirstName":"Twin","userLastName":"One","mobileNumber":"+1 555 0123"}`)
@@ -284,6 +300,7 @@ func TestIntegrityRaceSignUpVsCreateAdmin(t *testing.T) {
 				return call(t, "POST", base+"/createAdmin", boss, `{"email":"`+adminEmail+`","userName":"`+adminName+`","password":"a-long-password"}`)
 			})
 		sane(t, "signUp", upS, upB)
+		tally[upS]++
 		sane(t, "createAdmin", adS, adB)
 		if upS == http.StatusCreated && adS == http.StatusCreated {
 			both++
@@ -297,6 +314,7 @@ func TestIntegrityRaceSignUpVsCreateAdmin(t *testing.T) {
 			}
 		}
 	}
+	t.Logf("statuses of the slow side over %d tries: %v", integrityTries, tally)
 	if n := sqlCount(t, app, sharedNames); n != 0 || both != 0 {
 		t.Fatalf("%d of %d tries created a customer and an agent with one user name or email (%d pairs stored)", both, integrityTries, n)
 	}
@@ -308,10 +326,11 @@ func TestIntegrityRaceRenameVsCreateAdmin(t *testing.T) {
 	base := testapp.Serve(t, app)
 	boss := testapp.Token(t, testapp.SuperAdmin)
 	both := 0
+	tally := map[int]int{}
 	for i := range integrityTries {
 		id, token := newCustomer(t, app, fmt.Sprintf("renamer%02d", i))
 		name := fmt.Sprintf("wanted%02d", i)
-		renS, renB, adS, adB := pair(t,
+		renS, renB, adS, adB := pair(t, i,
 			func() (int, []byte) {
 				return call(t, "PATCH", base+"/api/collections/users/records/"+id, token, `{"userName":"`+name+`"}`)
 			},
@@ -319,6 +338,7 @@ func TestIntegrityRaceRenameVsCreateAdmin(t *testing.T) {
 				return call(t, "POST", base+"/createAdmin", boss, `{"email":"`+name+`@example.com","userName":"`+strings.ToUpper(name)+`","password":"a-long-password"}`)
 			})
 		sane(t, "rename", renS, renB)
+		tally[renS]++
 		sane(t, "createAdmin", adS, adB)
 		if renS == http.StatusOK && adS == http.StatusCreated {
 			both++
@@ -330,6 +350,7 @@ func TestIntegrityRaceRenameVsCreateAdmin(t *testing.T) {
 			t.Errorf("try %d createAdmin: %d %s", i, adS, adB)
 		}
 	}
+	t.Logf("statuses of the slow side over %d tries: %v", integrityTries, tally)
 	if n := sqlCount(t, app, sharedNames); n != 0 || both != 0 {
 		t.Fatalf("%d of %d tries gave a customer and an agent one user name (%d pairs stored)", both, integrityTries, n)
 	}

@@ -1,6 +1,7 @@
 package replicate
 
 import (
+	"fmt"
 	"log/slog"
 
 	"github.com/pocketbase/pocketbase/core"
@@ -55,7 +56,9 @@ func guardBackups(app core.App) {
 				return e.Next()
 			}
 			db := e.App.NonconcurrentDB()
-			if _, err := db.NewQuery("PRAGMA busy_timeout = {:ms}").Bind(map[string]any{"ms": backupBusyTimeoutMs}).Execute(); err != nil {
+			// (a PRAGMA takes no bound parameters)
+			if _, err := db.NewQuery(fmt.Sprintf("PRAGMA busy_timeout = %d", backupBusyTimeoutMs)).Execute(); err != nil {
+				e.App.Logger().Warn("Could not shorten the busy timeout for the backup", slog.String("error", err.Error()))
 				return e.Next()
 			}
 			defer func() { _, _ = db.NewQuery("PRAGMA busy_timeout = 10000").Execute() }()

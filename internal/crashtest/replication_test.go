@@ -320,4 +320,3 @@ func TestNightlyJobCheckpointsPassive(t *testing.T) {
 		t.Fatalf("data.db-wal after the nightly job: %v %v (a TRUNCATE checkpoint empties it)", info, err)
 	}
 }
-

@@ -14,7 +14,7 @@ import (
 // replicationBench measures POST /sendTicket with the replication off and
 // on (interleaved A/B rounds on the same data dir, one server process per
 // run), then the time to restore the replica into a new data dir.
-func replicationBench(bin, work, dataDir string, s *seeded, tickets int, d time.Duration, conns, rounds int) {
+func replicationBench(bin, work, dataDir string, s *seeded, tickets int, d time.Duration, conns, rounds int, interval time.Duration) {
 	replica := "file://" + filepath.Join(work, "replica")
 	send := target{"POST /sendTicket", "POST", "/sendTicket", s.customerToken, `{"ticketContent":"bench ticket %d"}`}
 	var off, on []result
@@ -25,6 +25,9 @@ func replicationBench(bin, work, dataDir string, s *seeded, tickets int, d time.
 			args := []string{"serve", "--http=127.0.0.1:" + fmt.Sprint(port), "--dir=" + dataDir}
 			if replicate {
 				args = append(args, "--replica="+replica)
+				if interval > 0 {
+					args = append(args, "--replicaInterval="+interval.String())
+				}
 			}
 			srv := exec.Command(bin, args...)
 			if err := srv.Start(); err != nil {
@@ -69,9 +72,16 @@ func replicationBench(bin, work, dataDir string, s *seeded, tickets int, d time.
 	fmt.Println("| POST /sendTicket | req/s | p50 | p99 | CPU/req |")
 	fmt.Println("| --- | ---: | ---: | ---: | ---: |")
 	fmt.Printf("| replication off (PocketBase alone) | %.0f | %s | %s | %s |\n", a.rps, ms(a.p50), ms(a.p99), us(a.cpuPerRq))
-	fmt.Printf("| replication on (file replica) | %.0f | %s | %s | %s |\n", b.rps, ms(b.p50), ms(b.p99), us(b.cpuPerRq))
+	fmt.Printf("| replication on (file replica, interval %s) | %.0f | %s | %s | %s |\n", intervalName(interval), b.rps, ms(b.p50), ms(b.p99), us(b.cpuPerRq))
 	if a.rps > 0 {
 		fmt.Printf("\nThroughput with replication: %.2f× without.\n", b.rps/a.rps)
 	}
 	fmt.Printf("Restore of the replica (%d tickets) into a new data dir: %s, integrity check included.\n", count, took.Round(time.Millisecond))
+}
+
+func intervalName(d time.Duration) string {
+	if d == 0 {
+		return "default"
+	}
+	return d.String()
 }

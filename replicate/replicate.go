@@ -37,16 +37,19 @@ import (
 	"ticketportal/metrics"
 )
 
-// URLEnv names the environment variable that sets the replica URL.
-const URLEnv = "PORTAL_REPLICA_URL"
-
-// Intervals of the running replication: how often the WAL is read into a
-// change file and how often change files are shipped to the replica.
-// Together they bound what a crash of the machine can lose (the RPO).
-var (
-	MonitorInterval = 200 * time.Millisecond
-	SyncInterval    = 200 * time.Millisecond
+// URLEnv names the environment variable that sets the replica URL, and
+// IntervalEnv the one that sets the interval.
+const (
+	URLEnv      = "PORTAL_REPLICA_URL"
+	IntervalEnv = "PORTAL_REPLICA_INTERVAL"
 )
+
+// DefaultInterval is how often the WAL is read into a change file and how
+// often change files are shipped to the replica. Twice it bounds what a
+// crash of the machine can lose (the RPO) while the replica keeps up; on
+// S3 it is also the most PUT requests a second under steady writes (none
+// when idle).
+const DefaultInterval = 200 * time.Millisecond
 
 // Replicator is the running replication of one data.db.
 type Replicator struct {
@@ -78,19 +81,22 @@ func NewClient(rawURL string) (litestream.ReplicaClient, error) {
 }
 
 // Start opens the replication of dbPath to rawURL.
-func Start(ctx context.Context, dbPath, rawURL string, logger *slog.Logger) (*Replicator, error) {
+func Start(ctx context.Context, dbPath, rawURL string, interval time.Duration, logger *slog.Logger) (*Replicator, error) {
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
 	client, err := NewClient(rawURL)
 	if err != nil {
 		return nil, err
 	}
 	db := litestream.NewDB(dbPath)
-	db.MonitorInterval = MonitorInterval
+	db.MonitorInterval = interval
 	db.ShutdownSyncTimeout = 10 * time.Second
 	if logger != nil {
 		db.SetLogger(logger.With("replica", redact(rawURL)))
 	}
 	replica := litestream.NewReplicaWithClient(db, client)
-	replica.SyncInterval = SyncInterval
+	replica.SyncInterval = interval
 	db.Replica = replica
 	store := litestream.NewStore([]*litestream.DB{db}, litestream.CompactionLevels{
 		{Level: 0},
@@ -216,6 +222,13 @@ func Register(app core.App, root *cobra.Command) {
 	root.PersistentFlags().StringVar(&url, "replica", os.Getenv(URLEnv),
 		"replicate data.db continuously to this URL (file:///path or s3://bucket/path?endpoint=...); also "+URLEnv)
 
+	interval := DefaultInterval
+	if v, err := time.ParseDuration(os.Getenv(IntervalEnv)); err == nil && v > 0 {
+		interval = v
+	}
+	root.PersistentFlags().DurationVar(&interval, "replicaInterval", interval,
+		"how often changes are shipped to the replica (the RPO is about twice this); also "+IntervalEnv)
+
 	_ = metrics.Add(&lag{
 		lag:    prometheus.NewDesc("ticketportal_replication_lag_seconds", "Seconds since the last successful sync while the replica misses transactions; 0 when in sync, -1 before the first sync.", nil, nil),
 		last:   prometheus.NewDesc("ticketportal_replication_last_sync_timestamp_seconds", "Unix time of the last successful sync to the replica.", nil, nil),
@@ -231,7 +244,7 @@ func Register(app core.App, root *cobra.Command) {
 			if url == "" {
 				return se.Next()
 			}
-			r, err := Start(context.Background(), filepath.Join(se.App.DataDir(), "data.db"), url, se.App.Logger())
+			r, err := Start(context.Background(), filepath.Join(se.App.DataDir(), "data.db"), url, interval, se.App.Logger())
 			if err != nil {
 				return err
 			}

@@ -241,6 +241,22 @@ func TestPointInTimeRestoreExcludesLaterWrites(t *testing.T) {
 	after := send("after")
 	time.Sleep(1500 * time.Millisecond) // shipped to the replica
 
+	// the operator sees the replica caught up; nobody else sees it
+	status := s.must(http.StatusOK, http.MethodGet, "/api/portal/replication", op, "")
+	if status["inSync"] != true || status["lagSeconds"] != float64(0) || status["replica"] != replica {
+		t.Errorf("replication status after the writes shipped: %v", status["_raw"])
+	}
+	for who, token := range map[string]string{"anonymous": "", "customer": tokens[0]} {
+		want := map[string]int{"anonymous": http.StatusUnauthorized, "customer": http.StatusForbidden}[who]
+		if code, _, _ := s.request(http.MethodGet, "/api/portal/replication", token, ""); code != want {
+			t.Errorf("%s: GET /api/portal/replication %d, want %d", who, code, want)
+		}
+	}
+	if _, body := scrape(t, s, "Bearer "+op); sample(body, "ticketportal_replication_in_sync") != 1 ||
+		sample(body, "ticketportal_replication_last_sync_timestamp_seconds") < float64(at.Unix()) {
+		t.Errorf("the replication metrics do not show a replica in sync")
+	}
+
 	latest := restoredTickets(t, mustRestore(t, replica))
 	past := restoredTickets(t, mustRestore(t, replica, "--timestamp", at.Format(time.RFC3339)))
 	for id, content := range before {

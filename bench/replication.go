@@ -34,7 +34,7 @@ func replicationBench(bin, work, dataDir string, s *seeded, tickets int, d time.
 				log.Fatal(err)
 			}
 			waitUp(base)
-			time.Sleep(3 * time.Second) // the first replicated start ships a snapshot
+			settle(srv.Process.Pid)
 			res, err := runWrk(base, send, d, conns, srv.Process.Pid)
 			if err != nil {
 				log.Fatal(err)
@@ -84,4 +84,18 @@ func intervalName(d time.Duration) string {
 		return "default"
 	}
 	return d.String()
+}
+
+// settle waits (up to a minute) until the server is idle: a replicated
+// start first ships a snapshot of the whole database, which is start-up
+// work, not the cost of a write.
+func settle(pid int) {
+	time.Sleep(time.Second)
+	for range 60 {
+		before := cpuTime(pid)
+		time.Sleep(time.Second)
+		if cpuTime(pid)-before < 50*time.Millisecond {
+			return
+		}
+	}
 }

@@ -55,10 +55,13 @@ func safely(f func()) {
 
 // delivery is one message on its way to one client. stillAllowed is asked
 // right before the message is handed over, so that a client whose auth was
-// revoked or changed meanwhile does not get it.
+// revoked or changed meanwhile does not get it. A delivery with a key
+// replaces a waiting one with the same key (a newer update of the same
+// record for the same subscription).
 type delivery struct {
 	msg          subscriptions.Message
 	stillAllowed func(subscriptions.Client) bool
+	key          string
 }
 
 // outbox hands each client its messages in the order they were posted. A
@@ -66,19 +69,72 @@ type delivery struct {
 // client with messages waiting gets a goroutine of its own that sends them
 // one after the other and ends when none is left: posting never blocks, and
 // a slow client only delays itself.
+//
+// A client's queue is bounded (maxMessages, maxBytes): a client whose queue
+// is full is handed to full (which cuts it off) and its queue dropped. Once
+// coalesceAfter messages wait, an update that replaces a waiting one takes
+// its place at the end, so that a client that fell behind gets a burst of
+// updates of one record as one message (a client that keeps up hears every
+// update).
 type outbox struct {
+	maxMessages, maxBytes int
+	full                  func(subscriptions.Client)
+
 	mu     sync.Mutex
-	queues map[subscriptions.Client][]delivery // present: a sender is running
+	queues map[subscriptions.Client]*queue // present: a sender is running
+}
+
+// coalesceAfter is how many messages must wait for a client before its
+// updates coalesce.
+const coalesceAfter = 64
+
+type queue struct {
+	items []delivery
+	bytes int
 }
 
 func (o *outbox) post(c subscriptions.Client, d delivery) {
+	if c.IsDiscarded() {
+		return
+	}
 	o.mu.Lock()
 	if o.queues == nil {
-		o.queues = map[subscriptions.Client][]delivery{}
+		o.queues = map[subscriptions.Client]*queue{}
 	}
 	q, running := o.queues[c]
-	o.queues[c] = append(q, d)
+	if !running {
+		q = &queue{}
+		o.queues[c] = q
+	}
+	if d.key != "" && len(q.items) >= coalesceAfter {
+		for i := range q.items {
+			if q.items[i].key == d.key {
+				q.bytes -= len(q.items[i].msg.Data)
+				q.items = append(q.items[:i], q.items[i+1:]...)
+				realtimeCounts.coalesced.Add(1)
+				break
+			}
+		}
+	}
+	q.items = append(q.items, d)
+	q.bytes += len(d.msg.Data)
+	overflow := (o.maxMessages > 0 && len(q.items) > o.maxMessages) || (o.maxBytes > 0 && q.bytes > o.maxBytes)
+	if overflow {
+		q.items, q.bytes = nil, 0
+		if !running {
+			delete(o.queues, c)
+		}
+	}
 	o.mu.Unlock()
+	if overflow {
+		n := realtimeCounts.cutQueueFull.Add(1)
+		slog.Warn("realtime client cut off: its queue of waiting messages is full",
+			"client", c.Id(), "maxMessages", o.maxMessages, "maxBytes", o.maxBytes, "cutQueueFullTotal", n)
+		if o.full != nil {
+			o.full(c)
+		}
+		return
+	}
 	if !running {
 		go o.send(c)
 	}
@@ -88,20 +144,30 @@ func (o *outbox) send(c subscriptions.Client) {
 	for {
 		o.mu.Lock()
 		q := o.queues[c]
-		if len(q) == 0 {
+		if q == nil || len(q.items) == 0 {
 			delete(o.queues, c)
 			o.mu.Unlock()
 			return
 		}
-		d := q[0]
-		q[0] = delivery{}
-		o.queues[c] = q[1:]
+		d := q.items[0]
+		q.items[0] = delivery{}
+		q.items = q.items[1:]
+		q.bytes -= len(d.msg.Data)
 		o.mu.Unlock()
 		safely(func() {
 			if d.stillAllowed == nil || d.stillAllowed(c) {
 				c.Send(d.msg) // returns at once for a client that has gone
 			}
 		})
+	}
+}
+
+// drop forgets what client c was still to receive.
+func (o *outbox) drop(c subscriptions.Client) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if q := o.queues[c]; q != nil {
+		q.items, q.bytes = nil, 0
 	}
 }
 

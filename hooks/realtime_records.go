@@ -175,6 +175,9 @@ func (rt *realtime) fanOut(action string, record *core.Record, emit func(subscri
 
 func (rt *realtime) toClient(client subscriptions.Client, action string, ev *event, topics map[string]*string, emit func(subscriptions.Client, delivery)) {
 	auth := clientAuth(client)
+	if auth != nil && rt.revoked.has(auth.Id) {
+		return
+	}
 	record := ev.record
 	for prefix, rule := range topics {
 		for sub, options := range client.Subscriptions(prefix) {
@@ -188,7 +191,11 @@ func (rt *realtime) toClient(client subscriptions.Client, action string, ev *eve
 				rt.app.Logger().Debug("realtime record message not built", "id", record.Id, "sub", sub, "error", err)
 				continue
 			}
-			emit(client, delivery{msg: subscriptions.Message{Name: sub, Data: data}, stillAllowed: authUnchanged(auth)})
+			d := delivery{msg: subscriptions.Message{Name: sub, Data: data}, stillAllowed: authUnchanged(auth)}
+			if action == "update" {
+				d.key = record.Collection().Id + "/" + record.Id + " " + sub
+			}
+			emit(client, d)
 		}
 	}
 }
@@ -247,14 +254,17 @@ func (ev *event) canHear(info *core.RequestInfo, rule *string) bool {
 // message is recordMessage, built once per kind of subscriber when the
 // message cannot depend on who the subscriber is: no expand (which applies
 // the expanded collections' rules for each caller), so only superuser or
-// not and the subscription's query shape it. This holds while no enrich
+// not and the subscription's fields option shape it (the other options,
+// such as a filter, decide whether the subscriber hears the event, not
+// what it hears; keying on them let one client make the server encode a
+// record once per subscription). This holds while no enrich
 // hook of tickets or answers looks at the caller (hooks/tickets.go only
 // attaches the answers); a hook that does must key the message on it too.
 func (ev *event) message(e *core.RequestEvent, action string, info *core.RequestInfo) ([]byte, error) {
 	if info.Query["expand"] != "" {
 		return recordMessage(e, action, ev.record, info)
 	}
-	key := fmt.Sprint(info.HasSuperuserAuth(), info.Query)
+	key := fmt.Sprint(info.HasSuperuserAuth(), " ", info.Query["fields"])
 	if data, ok := ev.messages.Load(key); ok {
 		return data.([]byte), nil
 	}

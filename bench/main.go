@@ -5,6 +5,7 @@
 // and prints one table.
 //
 //	GOTOOLCHAIN=go1.27.3 go run ./bench -tickets 100000
+//	GOTOOLCHAIN=go1.27.3 go run ./bench -abuse -tickets 1000 -subscribers 0
 package main
 
 import (
@@ -30,9 +31,10 @@ func main() {
 	rounds := flag.Int("rounds", 2, "A/B rounds per pair")
 	fanouts := flag.String("subscribers", "0,1000,5000", "admin subscriber counts for the fan-out phase")
 	bin := flag.String("bin", "", "server binary (default: build one)")
+	abuse := flag.Bool("abuse", false, "measure only the realtime abuse of issue 11 (bench/abuse.go)")
 	flag.Parse()
 
-	if _, err := exec.LookPath("wrk"); err != nil {
+	if _, err := exec.LookPath("wrk"); err != nil && !*abuse {
 		log.Fatal("wrk is needed: apt-get install wrk")
 	}
 	raiseFileLimit()
@@ -73,6 +75,10 @@ func main() {
 	waitUp(base)
 	pid := srv.Process.Pid
 	rssIdle := rssMiB(pid)
+	if *abuse {
+		runAbuse(base, pid, s)
+		return
+	}
 
 	q := func(filter, sort string) string {
 		return "?" + url.Values{"filter": {filter}, "sort": {sort}, "perPage": {"10"}}.Encode()

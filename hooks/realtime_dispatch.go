@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pocketbase/pocketbase/tools/subscriptions"
 )
@@ -61,8 +62,12 @@ func safely(f func()) {
 type delivery struct {
 	msg          subscriptions.Message
 	stillAllowed func(subscriptions.Client) bool
-	key          string
+	key          updateKey
 }
+
+// updateKey names an update of one record for one subscription (zero: the
+// message replaces nothing).
+type updateKey struct{ record, sub string }
 
 // outbox hands each client its messages in the order they were posted. A
 // client's Send blocks until its connection takes the message, so each
@@ -80,33 +85,43 @@ type outbox struct {
 	maxMessages, maxBytes int
 	full                  func(subscriptions.Client)
 
-	mu     sync.Mutex
-	queues map[subscriptions.Client]*queue // present: a sender is running
+	queues  sync.Map // subscriptions.Client -> *queue, while a sender runs
+	senders atomic.Int64
 }
 
 // coalesceAfter is how many messages must wait for a client before its
 // updates coalesce.
 const coalesceAfter = 64
 
+// queue is one client's waiting messages, with a lock of its own so that
+// clients do not wait on each other.
 type queue struct {
+	mu    sync.Mutex
 	items []delivery
 	bytes int
+	done  bool // its sender ended: post makes a new queue
 }
 
 func (o *outbox) post(c subscriptions.Client, d delivery) {
 	if c.IsDiscarded() {
 		return
 	}
-	o.mu.Lock()
-	if o.queues == nil {
-		o.queues = map[subscriptions.Client]*queue{}
+	var q *queue
+	start := false
+	for {
+		v, loaded := o.queues.Load(c)
+		if !loaded {
+			v, loaded = o.queues.LoadOrStore(c, &queue{})
+		}
+		q = v.(*queue)
+		q.mu.Lock()
+		if !q.done {
+			start = !loaded
+			break
+		}
+		q.mu.Unlock()
 	}
-	q, running := o.queues[c]
-	if !running {
-		q = &queue{}
-		o.queues[c] = q
-	}
-	if d.key != "" && len(q.items) >= coalesceAfter {
+	if d.key != (updateKey{}) && len(q.items) >= coalesceAfter {
 		for i := range q.items {
 			if q.items[i].key == d.key {
 				q.bytes -= len(q.items[i].msg.Data)
@@ -121,11 +136,12 @@ func (o *outbox) post(c subscriptions.Client, d delivery) {
 	overflow := (o.maxMessages > 0 && len(q.items) > o.maxMessages) || (o.maxBytes > 0 && q.bytes > o.maxBytes)
 	if overflow {
 		q.items, q.bytes = nil, 0
-		if !running {
-			delete(o.queues, c)
-		}
 	}
-	o.mu.Unlock()
+	q.mu.Unlock()
+	if start {
+		o.senders.Add(1)
+		go o.send(c, q)
+	}
 	if overflow {
 		n := realtimeCounts.cutQueueFull.Add(1)
 		slog.Warn("realtime client cut off: its queue of waiting messages is full",
@@ -133,27 +149,24 @@ func (o *outbox) post(c subscriptions.Client, d delivery) {
 		if o.full != nil {
 			o.full(c)
 		}
-		return
-	}
-	if !running {
-		go o.send(c)
 	}
 }
 
-func (o *outbox) send(c subscriptions.Client) {
+func (o *outbox) send(c subscriptions.Client, q *queue) {
+	defer o.senders.Add(-1)
 	for {
-		o.mu.Lock()
-		q := o.queues[c]
-		if q == nil || len(q.items) == 0 {
-			delete(o.queues, c)
-			o.mu.Unlock()
+		q.mu.Lock()
+		if len(q.items) == 0 {
+			q.done = true
+			o.queues.Delete(c)
+			q.mu.Unlock()
 			return
 		}
 		d := q.items[0]
 		q.items[0] = delivery{}
 		q.items = q.items[1:]
 		q.bytes -= len(d.msg.Data)
-		o.mu.Unlock()
+		q.mu.Unlock()
 		safely(func() {
 			if d.stillAllowed == nil || d.stillAllowed(c) {
 				c.Send(d.msg) // returns at once for a client that has gone
@@ -164,16 +177,15 @@ func (o *outbox) send(c subscriptions.Client) {
 
 // drop forgets what client c was still to receive.
 func (o *outbox) drop(c subscriptions.Client) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if q := o.queues[c]; q != nil {
+	if v, ok := o.queues.Load(c); ok {
+		q := v.(*queue)
+		q.mu.Lock()
 		q.items, q.bytes = nil, 0
+		q.mu.Unlock()
 	}
 }
 
 // waiting counts the clients that still have messages to receive (tests).
 func (o *outbox) waiting() int {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return len(o.queues)
+	return int(o.senders.Load())
 }

@@ -120,7 +120,7 @@ func TestOutboxCoalescesUpdatesForAClientThatFellBehind(t *testing.T) {
 	o := outbox{maxMessages: 1000, maxBytes: 1 << 20}
 	c := subscriptions.NewDefaultClient()
 	post := func(key, data string) {
-		o.post(c, delivery{msg: subscriptions.Message{Name: key, Data: []byte(data)}, key: key})
+		o.post(c, delivery{msg: subscriptions.Message{Name: key, Data: []byte(data)}, key: updateKey{"tickets/" + key, "tickets/*"}})
 	}
 	post("first", "1") // taken by the sender, which waits in Send
 	for i := range coalesceAfter + 10 {

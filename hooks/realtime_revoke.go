@@ -2,6 +2,7 @@ package hooks
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
@@ -68,6 +69,7 @@ func (rt *realtime) cutAccount(id string) {
 // revokedSet holds the ids of agents that may not subscribe: while their
 // delete or role change runs (no expiry), and a while after a delete.
 type revokedSet struct {
+	n  atomic.Int32 // len(m), read without the lock by has
 	mu sync.Mutex
 	m  map[string]time.Time // id -> until (zero: until removed)
 }
@@ -89,15 +91,20 @@ func (s *revokedSet) add(id string, d time.Duration) {
 		until = now.Add(d)
 	}
 	s.m[id] = until
+	s.n.Store(int32(len(s.m)))
 }
 
 func (s *revokedSet) remove(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.m, id)
+	s.n.Store(int32(len(s.m)))
 }
 
 func (s *revokedSet) has(id string) bool {
+	if s.n.Load() == 0 { // the common case, asked once per client and event
+		return false
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	until, ok := s.m[id]

@@ -11,6 +11,7 @@ import (
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/tools/subscriptions"
 
+	"ticketportal/hooks"
 	"ticketportal/policy"
 	"ticketportal/testapp"
 )
@@ -47,18 +48,26 @@ func BenchmarkTicketWriteWithSubscribers(b *testing.B) {
 //
 //	GOTOOLCHAIN=go1.27.3 go test ./hooks -run '^$' -bench MixedSubscribers -benchtime 20x
 func BenchmarkTicketCreateMixedSubscribers(b *testing.B) {
-	for _, n := range []int{1000, 5000, 10000} {
-		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
-			url, received := benchServer(b, n/10, n-n/10)
-			alice := testapp.Token(b, testapp.Owner)
-			benchWrites(b, n/10, received, func(int) {
-				benchRequest(b, "POST", url+"/api/collections/tickets/records", alice,
-					`{"customerId":"`+testapp.CustomerId+`","ticketContent":"Where is my parcel?"}`)
+	for _, side := range []string{"portal", "pocketbase"} {
+		for _, n := range []int{1000, 5000, 10000} {
+			b.Run(fmt.Sprintf("%s/subscribers=%d", side, n), func(b *testing.B) {
+				hooks.UsePocketBaseBroadcaster(side == "pocketbase")
+				defer hooks.UsePocketBaseBroadcaster(false)
+				benchMixed(b, n)
 			})
-			if got := received.Load(); got != int64(n/10) {
-				b.Fatalf("%d messages, want %d (the agents only)", got, n/10)
-			}
-		})
+		}
+	}
+}
+
+func benchMixed(b *testing.B, n int) {
+	url, received := benchServer(b, n/10, n-n/10)
+	alice := testapp.Token(b, testapp.Owner)
+	benchWrites(b, n/10, received, func(int) {
+		benchRequest(b, "POST", url+"/api/collections/tickets/records", alice,
+			`{"customerId":"`+testapp.CustomerId+`","ticketContent":"Where is my parcel?"}`)
+	})
+	if got := received.Load(); got != int64(n/10) {
+		b.Fatalf("%d messages, want %d (the agents only)", got, n/10)
 	}
 }
 

@@ -36,6 +36,7 @@ type realtime struct {
 	deletes    pendingDeletes
 	limits     RealtimeLimits
 	revoked    revokedSet
+	conns      connCounts
 }
 
 func bindRealtime(app core.App) {

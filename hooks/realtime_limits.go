@@ -108,24 +108,18 @@ func (rt *realtime) bindRealtimeLimits() {
 	// the pages authenticate it at once with their first subscription).
 	app.OnRealtimeConnectRequest().BindFunc(func(e *core.RealtimeConnectRequestEvent) error {
 		ip := e.RealIP()
-		guests := 0
-		for _, c := range app.SubscriptionsBroker().Clients() {
-			if clientAuth(c) == nil && c.Get(apis.RealtimeClientIPKey) == ip {
-				guests++
-			}
-		}
-		if guests >= limits.GuestConnectionsPerIP {
+		if !rt.conns.connect(e.Client, ip, limits.GuestConnectionsPerIP) {
 			realtimeCounts.refusedConnect.Add(1)
 			return e.TooManyRequestsError(fmt.Sprintf("Too many realtime connections from this address: at most %d may wait unauthenticated.", limits.GuestConnectionsPerIP), nil)
 		}
-		return e.Next()
+		defer rt.conns.disconnect(e.Client)
+		return e.Next() // returns when the connection ends
 	})
 
 	// Subscriptions: at most SubscriptionsPerClient topics of at most
 	// SubscriptionBytes in all; an account may hold at most
 	// ConnectionsPerAccount connections; an account being deleted or
 	// changing role may not subscribe.
-	var authMu sync.Mutex
 	app.OnRealtimeSubscribeRequest().BindFunc(func(e *core.RealtimeSubscribeRequestEvent) error {
 		if n := len(e.Subscriptions); n > limits.SubscriptionsPerClient {
 			realtimeCounts.refusedSubscribe.Add(1)
@@ -145,24 +139,10 @@ func (rt *realtime) bindRealtimeLimits() {
 		if rt.revoked.has(e.Auth.Id) {
 			return e.ForbiddenError("This account can no longer listen.", nil)
 		}
-		// counted and marked under one lock, so that two requests at once
-		// cannot both take the last place
-		authMu.Lock()
-		if clientAuth(e.Client) == nil {
-			open := 0
-			for _, c := range app.SubscriptionsBroker().Clients() {
-				if a := clientAuth(c); a != nil && a.Id == e.Auth.Id && a.Collection().Id == e.Auth.Collection().Id {
-					open++
-				}
-			}
-			if open >= limits.ConnectionsPerAccount {
-				authMu.Unlock()
-				realtimeCounts.refusedConnect.Add(1)
-				return e.TooManyRequestsError(fmt.Sprintf("Too many realtime connections for this account: at most %d.", limits.ConnectionsPerAccount), nil)
-			}
-			e.Client.Set(apis.RealtimeClientAuthKey, e.Auth)
+		if !rt.conns.authenticate(e.Client, e.Auth, limits.ConnectionsPerAccount) {
+			realtimeCounts.refusedConnect.Add(1)
+			return e.TooManyRequestsError(fmt.Sprintf("Too many realtime connections for this account: at most %d.", limits.ConnectionsPerAccount), nil)
 		}
-		authMu.Unlock()
 		return e.Next()
 	})
 
@@ -196,4 +176,79 @@ func isTimeout(err error) bool {
 func (rt *realtime) cut(c subscriptions.Client) {
 	rt.app.SubscriptionsBroker().Unregister(c.Id())
 	rt.out.drop(c)
+}
+
+// connCounts counts the open connections made through /api/realtime:
+// unauthenticated ones per address and authenticated ones per account, so
+// that checking a cap does not walk every client.
+type connCounts struct {
+	mu       sync.Mutex
+	guests   map[string]int // address -> connections not yet authenticated
+	accounts map[string]int // collection id/record id -> connections
+}
+
+// The client store keys of what a connection is counted as.
+const (
+	countedGuestKey   = "portalGuestIP"
+	countedAccountKey = "portalAccount"
+)
+
+// connect counts a new connection from ip as a guest, unless ip has max.
+func (cc *connCounts) connect(c subscriptions.Client, ip string, max int) bool {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if cc.guests == nil {
+		cc.guests, cc.accounts = map[string]int{}, map[string]int{}
+	}
+	if cc.guests[ip] >= max {
+		return false
+	}
+	cc.guests[ip]++
+	c.Set(countedGuestKey, ip)
+	return true
+}
+
+// authenticate counts connection c as auth's, unless auth has max already
+// (a connection already counted as auth's passes). It stores the auth at
+// once, so that two requests cannot both take the last place.
+func (cc *connCounts) authenticate(c subscriptions.Client, auth *core.Record, max int) bool {
+	key := auth.Collection().Id + "/" + auth.Id
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if cc.accounts == nil {
+		cc.guests, cc.accounts = map[string]int{}, map[string]int{}
+	}
+	if prev, _ := c.Get(countedAccountKey).(string); prev == key {
+		return true
+	}
+	if cc.accounts[key] >= max {
+		return false
+	}
+	cc.forget(c)
+	cc.accounts[key]++
+	c.Set(countedAccountKey, key)
+	c.Set(apis.RealtimeClientAuthKey, auth)
+	return true
+}
+
+// disconnect forgets connection c.
+func (cc *connCounts) disconnect(c subscriptions.Client) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	cc.forget(c)
+}
+
+func (cc *connCounts) forget(c subscriptions.Client) {
+	if ip, ok := c.Get(countedGuestKey).(string); ok {
+		if cc.guests[ip]--; cc.guests[ip] <= 0 {
+			delete(cc.guests, ip)
+		}
+		c.Unset(countedGuestKey)
+	}
+	if key, ok := c.Get(countedAccountKey).(string); ok {
+		if cc.accounts[key]--; cc.accounts[key] <= 0 {
+			delete(cc.accounts, key)
+		}
+		c.Unset(countedAccountKey)
+	}
 }

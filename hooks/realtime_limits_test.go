@@ -111,6 +111,20 @@ func TestRealtimeConnectionsPerAccount(t *testing.T) {
 	extra.MustSubscribe(testapp.Token(t, "other admin"), hooks.AdminsRoom)
 	// an account already connected may change its subscriptions
 	guests[9].MustSubscribe(admin, hooks.AdminsRoom, "tickets/*")
+
+	// a connection that ends frees its place
+	app.SubscriptionsBroker().Unregister(guests[0].ClientId)
+	if !guests[0].Ended(10 * time.Second) {
+		t.Fatal("the unregistered connection did not end")
+	}
+	again := testapp.ConnectSSE(t, url)
+	deadline := time.Now().Add(5 * time.Second)
+	for again.Subscribe(admin, hooks.AdminsRoom) != http.StatusNoContent {
+		if time.Now().After(deadline) {
+			t.Fatal("the ended connection's place was not freed")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // bigTicket stores a ticket of 10,000 characters of the customer.

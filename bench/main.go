@@ -5,6 +5,7 @@
 // and prints one table.
 //
 //	GOTOOLCHAIN=go1.27.3 go run ./bench -tickets 100000
+//	GOTOOLCHAIN=go1.27.3 go run ./bench -abuse -tickets 1000 -subscribers 0
 package main
 
 import (
@@ -32,9 +33,10 @@ func main() {
 	bin := flag.String("bin", "", "server binary (default: build one)")
 	replicaInterval := flag.Duration("replica-interval", 0, "with -replication: serve --replicaInterval (0: the default)")
 	replication := flag.Bool("replication", false, "measure /sendTicket with the replication off and on, and the restore, instead")
+	abuse := flag.Bool("abuse", false, "measure only the realtime abuse of issue 11 (bench/abuse.go)")
 	flag.Parse()
 
-	if _, err := exec.LookPath("wrk"); err != nil {
+	if _, err := exec.LookPath("wrk"); err != nil && !*abuse {
 		log.Fatal("wrk is needed: apt-get install wrk")
 	}
 	raiseFileLimit()
@@ -79,6 +81,10 @@ func main() {
 	waitUp(base)
 	pid := srv.Process.Pid
 	rssIdle := rssMiB(pid)
+	if *abuse {
+		runAbuse(base, pid, s)
+		return
+	}
 
 	q := func(filter, sort string) string {
 		return "?" + url.Values{"filter": {filter}, "sort": {sort}, "perPage": {"10"}}.Encode()

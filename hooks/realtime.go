@@ -34,10 +34,21 @@ type realtime struct {
 	dispatcher serial
 	out        outbox
 	deletes    pendingDeletes
+	limits     RealtimeLimits
+	revoked    revokedSet
+	conns      connCounts
 }
 
 func bindRealtime(app core.App) {
-	rt := &realtime{app: app}
+	limits, err := realtimeLimitsFromEnv()
+	if err != nil {
+		// a misconfigured bound must not go unnoticed: refuse to start
+		app.OnBootstrap().BindFunc(func(e *core.BootstrapEvent) error { return err })
+	}
+	rt := &realtime{app: app, limits: limits}
+	rt.out.maxMessages, rt.out.maxBytes, rt.out.full = limits.QueuedMessages, limits.QueuedBytes, rt.cut
+	rt.bindRevocation()
+	rt.bindRealtimeLimits()
 
 	// Only agents (admins, superAdmins and operators) may join the admin
 	// room; a request that asks for it on anyone else's behalf is refused
@@ -115,7 +126,7 @@ func (rt *realtime) announce(msg Marked) {
 	rt.dispatcher.run(func() {
 		for _, c := range rt.app.SubscriptionsBroker().Clients() {
 			subs := c.Subscriptions(AdminsRoom + "?")
-			if len(subs) == 0 || !inAdminsRoom(c) {
+			if len(subs) == 0 || !inAdminsRoom(c) || rt.revoked.has(clientAuth(c).Id) {
 				continue
 			}
 			for sub := range subs {

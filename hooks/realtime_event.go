@@ -18,12 +18,16 @@ type event struct {
 	ticketState  [2]string // customerId, ticketStatus of the ticket the event is about
 	ticketLoaded bool
 
-	messages sync.Map // message key -> encoded message
+	messages  sync.Map // message key -> encoded message
+	recordKey string   // collection id/record id
 }
 
 func newEvent(app core.App, record *core.Record) *event {
-	return &event{app: app, record: record}
+	return &event{app: app, record: record, recordKey: record.Collection().Id + "/" + record.Id}
 }
+
+// key names the event's record, for coalescing its updates.
+func (ev *event) key() string { return ev.recordKey }
 
 // allowed applies a collection rule to one subscriber. While the tickets'
 // and answers' rules are the policy's own, it decides with
@@ -45,6 +49,44 @@ func (ev *event) allowed(info *core.RequestInfo, rule *string) bool {
 	}
 	ok, _ := ev.app.CanAccessRecord(ev.record, info, rule)
 	return ok
+}
+
+// policyDecides tells whether rule, a rule of the event's collection, is
+// the policy's own, which policy.TicketVisible decides.
+func (ev *event) policyDecides(rule *string) bool {
+	if rule == nil {
+		return false
+	}
+	switch ev.record.Collection().Name {
+	case policy.Tickets:
+		return *rule == policy.TicketsViewRule
+	case policy.Answers:
+		return *rule == policy.AnswersViewRule
+	}
+	return false
+}
+
+// visibleTo is allowed for a subscriber with no options: a superuser
+// hears everything, anyone else what policy.TicketVisible allows (only
+// asked when policyDecides the rule).
+func (ev *event) visibleTo(auth *core.Record) bool {
+	if auth != nil && auth.IsSuperuser() {
+		return true
+	}
+	state, ok := ev.ticket()
+	return ok && policy.TicketVisible(auth, state[0], state[1])
+}
+
+// refusedByPolicy tells that no subscription of a client authenticated as
+// auth may hear the event, whatever its options: both rules of the
+// collection are the policy's and refuse auth. Options cannot widen a rule
+// (a filter only narrows it), so the client is skipped unseen.
+func (ev *event) refusedByPolicy(auth *core.Record) bool {
+	c := ev.record.Collection()
+	if !ev.policyDecides(c.ListRule) || !ev.policyDecides(c.ViewRule) {
+		return false
+	}
+	return !ev.visibleTo(auth)
 }
 
 // ticket is the customer and status of the ticket the event is about: the

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/apis"
@@ -62,6 +63,10 @@ func fanOutWorkers() int {
 	return max(1, runtime.GOMAXPROCS(0)-1)
 }
 
+// pocketBaseBroadcasts leaves the tickets' and answers' events to
+// PocketBase's own broadcaster (benchmarks measure it side by side).
+var pocketBaseBroadcasts atomic.Bool
+
 func (rt *realtime) takeOverRecordEvents() {
 	collections := []string{policy.Tickets, policy.Answers}
 
@@ -78,47 +83,54 @@ func (rt *realtime) takeOverRecordEvents() {
 			Priority: -99,
 			Func: func(e *core.ModelEvent) error {
 				record, ok := e.Model.(*core.Record)
-				if !ok {
+				if !ok || pocketBaseBroadcasts.Load() {
 					return e.Next()
 				}
 				if rt.app.SubscriptionsBroker().TotalClients() > 0 { // else nobody to tell
 					snapshot := record.Fresh()
-					rt.dispatcher.run(func() { rt.fanOut(action, snapshot, rt.out.post) })
+					rt.dispatcher.run(func() { rt.fanOutEvent(action, newEvent(rt.app, snapshot), allSubscriptions, rt.out.post) })
 				}
 				return quietly(e)
 			},
 		})
 	}
 
-	// A delete is checked while the record still exists; the messages are
-	// kept until the delete is committed (PocketBase's delete handler runs
-	// at priority 99 too, bound later).
+	// A delete is fanned out from what is captured while the record still
+	// exists: the record and the ticket it belongs to. Only subscriptions
+	// with their own filter (which is a query on the record) are checked on
+	// the request path; the rest, after the commit, on the dispatcher. The
+	// messages are sent once the delete is committed (PocketBase's delete
+	// handler runs at priority 99 too, bound later).
 	rt.app.OnModelDelete(collections...).Bind(&hook.Handler[*core.ModelEvent]{
 		Priority: 99,
 		Func: func(e *core.ModelEvent) error {
 			record, ok := e.Model.(*core.Record)
-			if !ok {
+			if pocketBaseBroadcasts.Load() {
 				return e.Next()
 			}
+			if !ok || rt.app.SubscriptionsBroker().TotalClients() == 0 {
+				return quietly(e)
+			}
+			ev := newEvent(rt.app, record.Fresh())
+			ev.ticket() // read while it exists
 			var mu sync.Mutex
-			var pending []addressed
-			rt.fanOut("delete", record.Fresh(), func(c subscriptions.Client, d delivery) {
+			var filtered []addressed
+			rt.fanOutEvent("delete", ev, onlyFiltered, func(c subscriptions.Client, d delivery) {
 				mu.Lock()
-				pending = append(pending, addressed{c, d})
+				filtered = append(filtered, addressed{c, d})
 				mu.Unlock()
 			})
-			if len(pending) > 0 {
-				rt.deletes.keep(deleteKey(record), pending)
-			}
+			rt.deletes.keep(deleteKey(record), pendingDelete{event: ev, filtered: filtered})
 			return quietly(e)
 		},
 	})
 	rt.app.OnModelAfterDeleteSuccess(collections...).BindFunc(func(e *core.ModelEvent) error {
-		if pending := rt.deletes.take(deleteKey(e.Model)); len(pending) > 0 {
+		if p, ok := rt.deletes.take(deleteKey(e.Model)); ok {
 			rt.dispatcher.run(func() {
-				for _, p := range pending {
-					rt.out.post(p.client, p.delivery)
+				for _, f := range p.filtered {
+					rt.out.post(f.client, f.delivery)
 				}
+				rt.fanOutEvent("delete", p.event, onlyUnfiltered, rt.out.post)
 			})
 		}
 		return e.Next()
@@ -138,10 +150,23 @@ func quietly(e *core.ModelEvent) error {
 	return err
 }
 
-// fanOut finds every subscription that may hear the event and hands its
-// message to emit: PocketBase's own algorithm. It returns when all clients
-// are checked, so that one client's messages keep the order of the events.
-func (rt *realtime) fanOut(action string, record *core.Record, emit func(subscriptions.Client, delivery)) {
+// which subscriptions a fan-out looks at: those with a filter of their own
+// are checked against the database, so a delete checks them before the
+// record goes.
+type fanOutPart int
+
+const (
+	allSubscriptions fanOutPart = iota
+	onlyFiltered
+	onlyUnfiltered
+)
+
+// fanOutEvent finds every subscription that may hear the event and hands
+// its message to emit: PocketBase's own algorithm, with shortcuts that give
+// the same answers (see toClient). It returns when all clients are
+// checked, so that one client's messages keep the order of the events.
+func (rt *realtime) fanOutEvent(action string, ev *event, part fanOutPart, emit func(subscriptions.Client, delivery)) {
+	record := ev.record
 	c := record.Collection()
 	topics := map[string]*string{ // subscription prefix -> the rule that filters it
 		c.Name + "/" + record.Id + "?": c.ViewRule,
@@ -150,6 +175,10 @@ func (rt *realtime) fanOut(action string, record *core.Record, emit func(subscri
 		c.Id + "/*?":                   c.ListRule,
 		c.Name + "?":                   c.ListRule, // deprecated alias of name/*
 		c.Id + "?":                     c.ListRule,
+	}
+	prefixes := make([]string, 0, len(topics))
+	for p := range topics {
+		prefixes = append(prefixes, p)
 	}
 	clients := rt.app.SubscriptionsBroker().Clients()
 	if len(clients) == 0 {
@@ -161,36 +190,76 @@ func (rt *realtime) fanOut(action string, record *core.Record, emit func(subscri
 		parts[i%len(parts)] = append(parts[i%len(parts)], client)
 		i++
 	}
-	ev := newEvent(rt.app, record)
 	var wg sync.WaitGroup
-	for _, part := range parts {
+	for _, p := range parts {
 		wg.Go(func() {
-			for _, client := range part {
-				safely(func() { rt.toClient(client, action, ev, topics, emit) })
+			for _, client := range p {
+				safely(func() { rt.toClient(client, action, ev, topics, prefixes, part, emit) })
 			}
 		})
 	}
 	wg.Wait()
 }
 
-func (rt *realtime) toClient(client subscriptions.Client, action string, ev *event, topics map[string]*string, emit func(subscriptions.Client, delivery)) {
+// toClient hands client the event's messages for each of its subscriptions
+// that may hear it. Shortcuts, each giving PocketBase's answer: a client
+// the policy's rules refuse the record is skipped without looking at its
+// subscriptions; a subscription without options of its own (but fields)
+// is decided by the client's auth alone and gets the message encoded once
+// for its kind of subscriber; only the others are seen as a request.
+func (rt *realtime) toClient(client subscriptions.Client, action string, ev *event, topics map[string]*string, prefixes []string, part fanOutPart, emit func(subscriptions.Client, delivery)) {
 	auth := clientAuth(client)
+	if auth != nil && rt.revoked.has(auth.Id) {
+		return
+	}
+	if ev.refusedByPolicy(auth) {
+		return
+	}
 	record := ev.record
-	for prefix, rule := range topics {
-		for sub, options := range client.Subscriptions(prefix) {
+	for sub, options := range client.Subscriptions(prefixes...) {
+		rule, ok := ruleOf(sub, topics)
+		if !ok {
+			continue
+		}
+		plain := len(options.Headers) == 0 && (len(options.Query) == 0 || (len(options.Query) == 1 && options.Query["fields"] != ""))
+		if (part == onlyFiltered && plain) || (part == onlyUnfiltered && !plain) {
+			continue
+		}
+		var data []byte
+		var err error
+		if plain && ev.policyDecides(rule) {
+			if !ev.visibleTo(auth) {
+				continue
+			}
+			data, err = ev.plainMessage(action, auth, options)
+		} else {
 			e := subscriberRequest(rt.app, auth, options)
-			info, err := e.RequestInfo()
-			if err != nil || !ev.canHear(info, rule) {
+			info, ierr := e.RequestInfo()
+			if ierr != nil || !ev.canHear(info, rule) {
 				continue
 			}
-			data, err := ev.message(e, action, info)
-			if err != nil {
-				rt.app.Logger().Debug("realtime record message not built", "id", record.Id, "sub", sub, "error", err)
-				continue
-			}
-			emit(client, delivery{msg: subscriptions.Message{Name: sub, Data: data}, stillAllowed: authUnchanged(auth)})
+			data, err = ev.message(e, action, info)
+		}
+		if err != nil {
+			rt.app.Logger().Debug("realtime record message not built", "id", record.Id, "sub", sub, "error", err)
+			continue
+		}
+		d := delivery{msg: subscriptions.Message{Name: sub, Data: data}, stillAllowed: authUnchanged(auth)}
+		if action == "update" {
+			d.key = updateKey{ev.key(), sub}
+		}
+		emit(client, d)
+	}
+}
+
+// ruleOf is the rule of the topic prefix that subscription sub matches.
+func ruleOf(sub string, topics map[string]*string) (*string, bool) {
+	for prefix, rule := range topics {
+		if strings.HasPrefix(sub+"?", prefix) {
+			return rule, true
 		}
 	}
+	return nil, false
 }
 
 // subscriberRequest stands for the client as a GET request with its
@@ -247,14 +316,17 @@ func (ev *event) canHear(info *core.RequestInfo, rule *string) bool {
 // message is recordMessage, built once per kind of subscriber when the
 // message cannot depend on who the subscriber is: no expand (which applies
 // the expanded collections' rules for each caller), so only superuser or
-// not and the subscription's query shape it. This holds while no enrich
+// not and the subscription's fields option shape it (the other options,
+// such as a filter, decide whether the subscriber hears the event, not
+// what it hears; keying on them let one client make the server encode a
+// record once per subscription). This holds while no enrich
 // hook of tickets or answers looks at the caller (hooks/tickets.go only
 // attaches the answers); a hook that does must key the message on it too.
 func (ev *event) message(e *core.RequestEvent, action string, info *core.RequestInfo) ([]byte, error) {
 	if info.Query["expand"] != "" {
 		return recordMessage(e, action, ev.record, info)
 	}
-	key := fmt.Sprint(info.HasSuperuserAuth(), info.Query)
+	key := messageKey(info.HasSuperuserAuth(), info.Query["fields"])
 	if data, ok := ev.messages.Load(key); ok {
 		return data.([]byte), nil
 	}
@@ -263,6 +335,24 @@ func (ev *event) message(e *core.RequestEvent, action string, info *core.Request
 		ev.messages.Store(key, data)
 	}
 	return data, err
+}
+
+// plainMessage is message for a subscription with no options but fields:
+// the request it stands for is only built when the message is not yet.
+func (ev *event) plainMessage(action string, auth *core.Record, options subscriptions.SubscriptionOptions) ([]byte, error) {
+	if data, ok := ev.messages.Load(messageKey(auth != nil && auth.IsSuperuser(), options.Query["fields"])); ok {
+		return data.([]byte), nil
+	}
+	e := subscriberRequest(ev.app, auth, options)
+	info, err := e.RequestInfo()
+	if err != nil {
+		return nil, err
+	}
+	return ev.message(e, action, info)
+}
+
+func messageKey(superuser bool, fields string) string {
+	return fmt.Sprint(superuser, " ", fields)
 }
 
 // recordMessage is the event's data as this subscriber gets it: a clean
@@ -309,27 +399,34 @@ type addressed struct {
 	delivery
 }
 
-// pendingDeletes keeps the messages of deletes not yet committed.
-type pendingDeletes struct {
-	mu sync.Mutex
-	m  map[string][]addressed
+// pendingDelete is a delete not yet committed: the event captured before
+// it, and the messages of the subscriptions with a filter.
+type pendingDelete struct {
+	event    *event
+	filtered []addressed
 }
 
-func (p *pendingDeletes) keep(key string, pending []addressed) {
+// pendingDeletes keeps the deletes not yet committed.
+type pendingDeletes struct {
+	mu sync.Mutex
+	m  map[string]pendingDelete
+}
+
+func (p *pendingDeletes) keep(key string, d pendingDelete) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.m == nil {
-		p.m = map[string][]addressed{}
+		p.m = map[string]pendingDelete{}
 	}
-	p.m[key] = pending
+	p.m[key] = d
 }
 
-func (p *pendingDeletes) take(key string) []addressed {
+func (p *pendingDeletes) take(key string) (pendingDelete, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	pending := p.m[key]
+	d, ok := p.m[key]
 	delete(p.m, key)
-	return pending
+	return d, ok
 }
 
 func deleteKey(m core.Model) string {

@@ -19,6 +19,7 @@ type SSE struct {
 	t       testing.TB
 	baseURL string
 	events  chan SSEEvent
+	hold    chan struct{} // not nil: reading stops after PB_CONNECT until closed
 }
 
 // SSEEvent is one event received: its name (the subscription) and data.
@@ -40,13 +41,50 @@ func (ev SSEEvent) Decode(t testing.TB, dst any) {
 // Serve) and waits for PB_CONNECT. The connection ends with the test.
 func ConnectSSE(t testing.TB, baseURL string) *SSE {
 	t.Helper()
+	return connectSSE(t, baseURL, http.DefaultClient, nil)
+}
+
+// ConnectStalledSSE is ConnectSSE for a client that stops reading once it
+// has PB_CONNECT, until Resume.
+func ConnectStalledSSE(t testing.TB, baseURL string) *SSE {
+	t.Helper()
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	return connectSSE(t, baseURL, client, make(chan struct{}))
+}
+
+// Resume makes a stalled client read again.
+func (s *SSE) Resume() {
+	if s.hold != nil {
+		close(s.hold)
+		s.hold = nil
+	}
+}
+
+// Ended reads (and drops) the client's events until its stream ends,
+// reporting whether the server ended it within timeout.
+func (s *SSE) Ended(timeout time.Duration) bool {
+	deadline := time.After(timeout)
+	for {
+		select {
+		case _, ok := <-s.events:
+			if !ok {
+				return true
+			}
+		case <-deadline:
+			return false
+		}
+	}
+}
+
+func connectSSE(t testing.TB, baseURL string, client *http.Client, hold chan struct{}) *SSE {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/api/realtime", nil)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := client.Do(req)
 	if err != nil {
 		cancel()
 		t.Fatalf("realtime connect: %v", err)
@@ -55,8 +93,8 @@ func ConnectSSE(t testing.TB, baseURL string) *SSE {
 		cancel()
 		t.Fatalf("realtime connect: status %d", res.StatusCode)
 	}
-	s := &SSE{t: t, baseURL: baseURL, events: make(chan SSEEvent, 1000)}
-	go s.read(res.Body)
+	s := &SSE{t: t, baseURL: baseURL, events: make(chan SSEEvent, 1000), hold: hold}
+	go s.read(res.Body, hold)
 	t.Cleanup(func() {
 		cancel()
 		res.Body.Close()
@@ -76,7 +114,7 @@ func ConnectSSE(t testing.TB, baseURL string) *SSE {
 }
 
 // read parses the event stream until it ends.
-func (s *SSE) read(body io.Reader) {
+func (s *SSE) read(body io.Reader, hold chan struct{}) {
 	defer close(s.events)
 	scanner := bufio.NewScanner(body)
 	scanner.Buffer(make([]byte, 64<<10), 4<<20)
@@ -89,6 +127,9 @@ func (s *SSE) read(body io.Reader) {
 			if ev.Name != "" || len(data) > 0 {
 				ev.Data = strings.Join(data, "\n")
 				s.events <- ev
+				if ev.Name == "PB_CONNECT" && hold != nil {
+					<-hold
+				}
 			}
 			ev, data = SSEEvent{}, nil
 		case strings.HasPrefix(line, "event:"):

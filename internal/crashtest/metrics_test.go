@@ -87,6 +87,9 @@ func TestMetricsAreForOperatorsAndTheScraper(t *testing.T) {
 	}
 	for _, series := range []string{
 		`ticketportal_realtime_clients`,
+		`ticketportal_realtime_cut_slow_total`,
+		`ticketportal_realtime_cut_queue_full_total`,
+		`ticketportal_realtime_refused_subscribe_total`,
 		`ticketportal_mail_outbox\{status="pending"\}`,
 		`ticketportal_mail_outbox\{status="sent"\}`,
 		`ticketportal_mail_outbox\{status="failed"\}`,

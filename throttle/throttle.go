@@ -210,8 +210,12 @@ func tooMany(e *core.RequestEvent, message string, r *refusal) error {
 	if e != nil && e.Response != nil {
 		e.Response.Header().Set("Retry-After", fmt.Sprint(secs))
 	}
+	wait := plural(secs, "second")
+	if secs > 90 {
+		wait = plural((secs+59)/60, "minute")
+	}
 	return router.NewTooManyRequestsError(fmt.Sprintf("%s: at most %s for %s. Try again in %s.",
-		message, r.limit, r.what, plural(secs, "second")), nil)
+		message, r.limit, r.what, wait), nil)
 }
 
 // excluded reports whether ip is in the rate limiter's excluded IPs or

@@ -109,7 +109,7 @@ func personName(v any) error {
 		}
 	}
 	if !visible {
-		return validation.NewError("validation_blank", "Must contain at least one visible character.")
+		return validation.ErrRequired // only white space
 	}
 	return nil
 }

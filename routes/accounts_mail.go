@@ -18,9 +18,11 @@ func appLink(app core.App, path, token string) string {
 
 // sendVerification mails a verification link to the account's email,
 // within the mail budgets of package throttle (a refused mail is logged
-// there and not sent: the public routes answer the same either way).
-func sendVerification(app core.App, r *core.Record) {
-	if throttle.TakeMail(app, throttle.MailVerify, r, r.Email()) != nil {
+// there and not sent: the public routes answer the same either way). kind
+// is throttle.MailSignUp for the sign-up's own mail, so that asking for
+// another one at once still works, or throttle.MailVerify.
+func sendVerification(app core.App, r *core.Record, kind string) {
+	if throttle.TakeMail(app, kind, r, r.Email()) != nil {
 		return
 	}
 	token, err := r.NewVerificationToken()

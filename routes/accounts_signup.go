@@ -8,6 +8,7 @@ import (
 
 	"ticketportal/policy"
 	"ticketportal/store"
+	"ticketportal/throttle"
 	"ticketportal/validate"
 )
 
@@ -53,7 +54,7 @@ func signUp(e *core.RequestEvent) error {
 		return accountSaveError(e, err)
 	}
 
-	sendVerification(e.App, user)
+	sendVerification(e.App, user, throttle.MailSignUp)
 	return e.JSON(http.StatusCreated, map[string]any{
 		"message": "Account created. We sent a link to " + user.Email() + ": open it to verify your email, then log in.",
 		"user":    accountJSON(user),
@@ -95,7 +96,7 @@ func resendVerification(e *core.RequestEvent) error {
 		return err
 	}
 	if r, err := findAccount(e.App, policy.Users, core.FieldNameEmail, email); err == nil && !r.Verified() {
-		sendVerification(e.App, r)
+		sendVerification(e.App, r, throttle.MailVerify)
 	}
 	return e.JSON(http.StatusOK, map[string]any{
 		"message": "If an unverified account uses this email, we sent it a new verification link.",

@@ -9,6 +9,7 @@ import (
 // Kinds of account mail; the portal's routes and PocketBase's own
 // endpoints share each kind's budget.
 const (
+	MailSignUp      = "signUp" // the verification mail of a new account
 	MailVerify      = "verify"
 	MailReset       = "reset"
 	MailEmailChange = "emailChange"

@@ -150,3 +150,21 @@ func TestPublicMailPathsShareTheBudget(t *testing.T) {
 		t.Errorf("carol got %d mails, want 2 (one reset, one verification)", n)
 	}
 }
+
+// The sign-up's own verification mail does not hold back a resend asked
+// for at once (the portal's pages offer one), but a second resend within
+// the minute sends nothing.
+func TestSignUpThenResendAtOnce(t *testing.T) {
+	s, smtp := withSMTP(t)
+	if status, b := s.call(ipN(1), http.MethodPost, "/signUp", "", `{"email":"dan@example.com","userName":"dan","password":"long-enough-1","confirmPassword":"long-enough-1","userFirstName":"Dan","userLastName":"Day","mobileNumber":"+1 555 0199"}`); status != 201 {
+		t.Fatalf("sign-up: %d %s", status, b["raw"])
+	}
+	for range 3 {
+		if status, b := s.call(ipN(2), http.MethodPost, "/resendVerification", "", `{"email":"dan@example.com"}`); status != 200 {
+			t.Fatalf("resend: %d %s", status, b["raw"])
+		}
+	}
+	if n := mailsTo(s, smtp, "dan@example.com"); n != 2 {
+		t.Errorf("dan got %d mails, want 2 (sign-up, one resend)", n)
+	}
+}

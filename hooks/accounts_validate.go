@@ -19,6 +19,8 @@ var personFields = map[string][]validation.Rule{
 }
 
 func bindAccountRules(app core.App) {
+	bindTicketNameRules(app)
+
 	// Account fields follow package validate on every path: names with a
 	// visible character and no format (Cf) characters, mobile numbers with
 	// digits, and new passwords of at most 72 bytes (every auth collection,
@@ -45,6 +47,30 @@ func bindAccountRules(app core.App) {
 				if err := validate.Field(value, rules); err != nil {
 					errs[field] = err
 				}
+			}
+		}
+		if len(errs) > 0 {
+			return errs
+		}
+		return e.Next()
+	})
+}
+
+// ticketNameFields are the customer names a ticket carries (given on
+// /sendTicket or the record API, else copied from the profile); they are
+// shown in the console, so they follow the same name rules.
+var ticketNameFields = []string{"customerFirstName", "customerLastName"}
+
+func bindTicketNameRules(app core.App) {
+	app.OnRecordValidate(policy.Tickets).BindFunc(func(e *core.RecordEvent) error {
+		errs := validation.Errors{}
+		for _, field := range ticketNameFields {
+			value := e.Record.GetString(field)
+			if value == "" || (!e.Record.IsNew() && value == e.Record.Original().GetString(field)) {
+				continue
+			}
+			if err := validate.Field(value, validate.PersonNameRules); err != nil {
+				errs[field] = err
 			}
 		}
 		if len(errs) > 0 {

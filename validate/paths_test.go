@@ -259,3 +259,19 @@ func TestNameAndMobileRulesOnEveryPath(t *testing.T) {
 		t.Errorf("record API good values: %d %s", status, out)
 	}
 }
+
+// A ticket's customer names follow the same rules, on /sendTicket and the
+// record API.
+func TestTicketCustomerNamesFollowTheNameRules(t *testing.T) {
+	s := newSite(t)
+	alice := s.token(policy.Users, testapp.CustomerId)
+	if status, out := s.call("POST", "/sendTicket", alice, `{"ticketContent":"Help.","customerFirstName":"\u200b"}`); status != 400 || fieldCode(out, "customerFirstName") != "validation_invalid_character" {
+		t.Errorf("/sendTicket with a zero-width name: %d %s", status, out)
+	}
+	if status, out := s.call("POST", "/api/collections/tickets/records", alice, `{"customerId":"`+testapp.CustomerId+`","ticketContent":"Help.","customerLastName":"Adams\u202e"}`); status != 400 || fieldCode(out, "customerLastName") != "validation_invalid_character" {
+		t.Errorf("record API with an RLO name: %d %s", status, out)
+	}
+	if status, out := s.call("POST", "/sendTicket", alice, `{"ticketContent":"Help.","customerFirstName":"Ally"}`); status != 201 {
+		t.Errorf("/sendTicket with a good name: %d %s", status, out)
+	}
+}

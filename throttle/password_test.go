@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"ticketportal/policy"
@@ -166,5 +167,42 @@ func TestRightPasswordsAreNotCounted(t *testing.T) {
 		if status, b := s.call(ipN(i), "POST", "/api/collections/users/auth-with-password", "", `{"identity":"alice","password":"`+testapp.Password+`"}`); status != 200 {
 			t.Fatalf("login %d: %d %s", i+1, status, b["raw"])
 		}
+	}
+}
+
+// Forty wrong passwords sent at once on one account: exactly twenty are
+// checked, the rest are 429s (the check is taken before the password is
+// compared, so concurrent guesses cannot slip past the limit).
+func TestConcurrentGuessesStayWithinTheBudget(t *testing.T) {
+	s := serve(t)
+	statuses := make(chan int, 40)
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			path, body := "/login", `{"userName":"alice","password":"wrong-guess"}`
+			if i%2 == 1 {
+				path, body = "/api/collections/users/auth-with-password", `{"identity":"alice@example.com","password":"wrong-guess"}`
+			}
+			status, _ := s.call(ipN(i), "POST", path, "", body)
+			statuses <- status
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	checked, limited := 0, 0
+	for st := range statuses {
+		switch st {
+		case 400, 401:
+			checked++
+		case 429:
+			limited++
+		default:
+			t.Errorf("status %d", st)
+		}
+	}
+	if checked != 20 || limited != 20 {
+		t.Errorf("%d checked and %d refused, want 20 and 20", checked, limited)
 	}
 }

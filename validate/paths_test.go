@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -218,7 +217,6 @@ func TestSuperadminUpsertFollowsTheRules(t *testing.T) {
 	if err != nil || !r.ValidatePassword(a72) {
 		t.Errorf("the 72-character password does not check: %v", err)
 	}
-	_ = filepath.Join
 }
 
 // Finding 7: invisible or spoofing names and digitless mobile numbers are

@@ -71,3 +71,22 @@ func TestRecordAPITicketCreatePerAddressMatchesSendTicket(t *testing.T) {
 		t.Fatalf("create 21 after 5.5 s: %d %s, want 429", status, b["raw"])
 	}
 }
+
+// Load tests run with the rate limiter off or their IP excluded; the
+// per-customer ticket budget follows those switches.
+func TestTicketBudgetFollowsTheRateLimiterSwitches(t *testing.T) {
+	s := serve(t)
+	alice := s.token(policy.Users, testapp.CustomerId)
+	s.app.Settings().RateLimits.ExcludedIPs = []string{"203.0.113.0/24"}
+	for i := range 25 {
+		if status, b := s.call("203.0.113.5", http.MethodPost, "/sendTicket", alice, `{"ticketContent":"Load."}`); status != 201 {
+			t.Fatalf("ticket %d from an excluded IP: %d %s", i+1, status, b["raw"])
+		}
+	}
+	s.app.Settings().RateLimits.Enabled = false
+	for i := range 25 {
+		if status, b := s.call(ipN(i), http.MethodPost, "/sendTicket", alice, `{"ticketContent":"Load."}`); status != 201 {
+			t.Fatalf("ticket %d with rate limiting off: %d %s", i+1, status, b["raw"])
+		}
+	}
+}

@@ -8,6 +8,8 @@ import "github.com/pocketbase/pocketbase/core"
 // Register binds every hook of the portal to app.
 func Register(app core.App) {
 	bindAccounts(app)
+	bindAccountRules(app)
+	bindThrottles(app)
 	bindTickets(app)
 	bindCounts(app)
 	bindAdmins(app)

@@ -11,6 +11,7 @@ import (
 
 	"ticketportal/policy"
 	"ticketportal/store"
+	"ticketportal/throttle"
 )
 
 // bindTickets lists the tickets routes.
@@ -72,6 +73,10 @@ func sendTicket(e *core.RequestEvent) error {
 		return e.BadRequestError("The ticket is not valid.", errs)
 	}
 
+	// one budget per customer with the record and batch APIs' creates
+	if err := throttle.TakeTicket(e, e.Auth); err != nil {
+		return err
+	}
 	col, err := e.App.FindCachedCollectionByNameOrId(policy.Tickets)
 	if err != nil {
 		return e.InternalServerError("", err)

@@ -1,4 +1,4 @@
-// Package validate holds the account field rules of SPEC.md in one place:
+// Package validate holds the account field rules of the product in one place:
 // the custom routes, the record hooks (record API, batch API, dashboard) and
 // the command line all check user names, emails, passwords, person names
 // and mobile numbers with these rules. Each rule is a list of ozzo

@@ -3,7 +3,7 @@ export GOTOOLCHAIN := go1.27.3
 
 BIN := bin/ticketportal
 
-.PHONY: run build test test-go test-e2e e2e-deps browser bench fuzz
+.PHONY: run build test test-go test-e2e e2e-deps browser bench bench-replication fuzz
 
 ## run: start the server on http://127.0.0.1:8090 with its data in ./pb_data
 run: build
@@ -40,6 +40,11 @@ e2e-deps:
 TICKETS ?= 100000
 bench: build
 	go run ./bench -bin $(BIN) -tickets $(TICKETS)
+
+## bench-replication: /sendTicket with the replication off and on (A/B
+## rounds, same run), then the restore time of the replica (needs wrk)
+bench-replication: build
+	go run ./bench -bin $(BIN) -tickets $(TICKETS) -replication -rounds 3
 
 ## fuzz: run every fuzz target of ./routes for FUZZTIME each (their seeds
 ## also run in test-go); a failing input is saved under routes/testdata/fuzz

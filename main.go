@@ -2,6 +2,8 @@
 package main
 
 import (
+	"embed"
+	"io/fs"
 	"log"
 	"net/http"
 	"os"
@@ -15,26 +17,50 @@ import (
 	"ticketportal/commands"
 	"ticketportal/durability"
 	"ticketportal/hooks"
+	"ticketportal/metrics"
 	_ "ticketportal/migrations"
+	"ticketportal/replicate"
 	"ticketportal/routes"
 )
 
+// publicFiles are the web pages (pb_public) compiled into the binary, so
+// that it serves them from any working directory.
+//
+//go:embed all:pb_public
+var publicFiles embed.FS
+
 func main() {
+	// restore runs before PocketBase bootstraps (which would create an
+	// empty data.db in the dir to restore into).
+	if commands.IsRestore(os.Args) {
+		os.Exit(commands.RunRestore(os.Args))
+	}
+
 	// data.db commits are fsynced: a ticket answered 201 survives a power loss.
 	app := pocketbase.NewWithConfig(pocketbase.Config{DBConnect: durability.Connect})
 
+	// --publicDir is the flag name of PocketBase's own example binary
+	// (examples/base); empty (the default) serves the embedded pages.
+	// PORTAL_PUBLIC_DIR is the older spelling, still honoured.
+	var publicDir string
+	app.RootCmd.PersistentFlags().StringVar(&publicDir, "publicDir", os.Getenv("PORTAL_PUBLIC_DIR"),
+		"serve the web pages from this directory instead of the ones built into the binary")
+
 	migratecmd.MustRegister(app, app.RootCmd, migratecmd.Config{})
 	app.RootCmd.AddCommand(commands.NewSuperadminCommand(app))
+	app.RootCmd.AddCommand(commands.NewRestoreCommand())
 
 	hooks.Register(app)
 	routes.Register(app)
+	metrics.Register(app)
+	replicate.Register(app, app.RootCmd)
 
-	// pb_public at "/", bound last so that the portal's routes win.
+	// the pages at "/", bound last so that the portal's routes win.
 	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
 		Priority: 999,
 		Func: func(se *core.ServeEvent) error {
 			if !se.Router.HasRoute(http.MethodGet, "/{path...}") {
-				se.Router.GET("/{path...}", apis.Static(os.DirFS(publicDir()), false))
+				se.Router.GET("/{path...}", apis.Static(pages(publicDir), false))
 			}
 			return se.Next()
 		},
@@ -45,10 +71,14 @@ func main() {
 	}
 }
 
-// publicDir is ./pb_public, or PORTAL_PUBLIC_DIR when set.
-func publicDir() string {
-	if dir := os.Getenv("PORTAL_PUBLIC_DIR"); dir != "" {
-		return dir
+// pages is dir when given, else the embedded pb_public.
+func pages(dir string) fs.FS {
+	if dir != "" {
+		return os.DirFS(dir)
 	}
-	return "./pb_public"
+	sub, err := fs.Sub(publicFiles, "pb_public")
+	if err != nil {
+		panic(err) // the directory is compiled in
+	}
+	return sub
 }

@@ -30,6 +30,8 @@ func main() {
 	rounds := flag.Int("rounds", 2, "A/B rounds per pair")
 	fanouts := flag.String("subscribers", "0,1000,5000", "admin subscriber counts for the fan-out phase")
 	bin := flag.String("bin", "", "server binary (default: build one)")
+	replicaInterval := flag.Duration("replica-interval", 0, "with -replication: serve --replicaInterval (0: the default)")
+	replication := flag.Bool("replication", false, "measure /sendTicket with the replication off and on, and the restore, instead")
 	flag.Parse()
 
 	if _, err := exec.LookPath("wrk"); err != nil {
@@ -61,6 +63,10 @@ func main() {
 		log.Fatalf("seed: %v", err)
 	}
 	log.Printf("seeded in %s", time.Since(seedStart).Round(time.Second))
+	if *replication {
+		replicationBench(*bin, work, dataDir, s, *tickets, *duration, *conns, *rounds, *replicaInterval)
+		return
+	}
 
 	port := freePort()
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)

@@ -18,6 +18,7 @@ func Register(app core.App) {
 	bindRecordLists(app)
 	bindCounts(app)
 	bindAdmins(app)
+	bindIntegrity(app)
 	bindSettings(app)
 	bindHardening(app)
 	bindRealtime(app)

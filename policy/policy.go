@@ -1,4 +1,4 @@
-// Package policy is the role policy of SPEC.md in one place.
+// Package policy is the portal's role policy in one place.
 //
 // The collection API rules below are what PocketBase enforces on its own
 // record API, realtime record events and batch API; the migrations store
@@ -60,7 +60,7 @@ const (
 	ManageSettings Action = "portalSettings"
 )
 
-// Allowed is SPEC.md's role table: which roles may take each action.
+// Allowed is the product's role table: which roles may take each action.
 // Operators are handled by Can (they may do whatever a superAdmin may).
 var Allowed = map[Action][]string{
 	SendTicket:        {RoleUser},

@@ -183,7 +183,7 @@ func TestAdminsRecordAPI(t *testing.T) {
 		}))
 
 	scenario(t, "takes a customer's user name", "PATCH", agent1, `{"userName":"ALICE"}`, map[string]want{
-		testapp.Admin: {status: 400, content: []string{`"userName":{"code":"validation_not_unique"`}},
+		testapp.Admin: {status: 409, content: []string{`"message":"That user name is already taken."`, `"userName":{"code":"validation_not_unique"`}},
 	})
 
 	scenario(t, "deletes agent1", "DELETE", agent1, "", testapp.Merge(

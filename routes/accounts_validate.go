@@ -9,7 +9,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 )
 
-// The account field rules of SPEC.md, one list per kind of field. Each
+// The account field rules of the product, one list per kind of field. Each
 // failing field is named in the error body's data with its code.
 var (
 	userNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
@@ -88,7 +88,7 @@ func (f fieldChecks) err() error {
 }
 
 // setPassword sets an account's password, already checked by passwordRules.
-// PocketBase's password field stops at 71 characters while SPEC.md allows
+// PocketBase's password field stops at 71 characters while the product allows
 // 72 (bcrypt's real limit), so, like PocketBase's own SetRandomPassword, it
 // keeps only the hash (which skips the field's length check) and renews the
 // token key itself.

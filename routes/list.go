@@ -77,7 +77,7 @@ func (p pageRequest) numOfPages(total int64) int64 {
 	return (total + int64(p.Limit) - 1) / int64(p.Limit)
 }
 
-// listResponse is SPEC.md's list shape.
+// listResponse is the product's list shape.
 type listResponse struct {
 	Message         string `json:"message"`
 	Data            any    `json:"data"`

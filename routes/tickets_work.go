@@ -107,9 +107,19 @@ func mark(e *core.RequestEvent, ticketId string, m store.Mark) error {
 }
 
 // ticketError turns the store's refusals into responses: 404 for a ticket
-// that is gone, 409 for a closed or held one.
+// that is gone, 409 for a closed or held one, 401 for a caller whose account
+// was deleted meanwhile (the database refused it as a holder).
 func ticketError(e *core.RequestEvent, err error) error {
 	var held *store.HeldError
+	if ie := store.IntegrityErrorOf(err); ie != nil {
+		switch ie.Field {
+		case "ticket":
+			return e.NotFoundError("There is no ticket with this id.", nil)
+		case "takenBy":
+			return e.UnauthorizedError("Your account no longer exists.", nil)
+		}
+		return ie.ApiError()
+	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return e.NotFoundError("There is no ticket with this id.", nil)

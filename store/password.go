@@ -6,7 +6,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 )
 
-// MaxPasswordBytes is bcrypt's limit: SPEC.md allows passwords of up to 72
+// MaxPasswordBytes is bcrypt's limit: the product allows passwords of up to 72
 // characters, one more than PocketBase's password field accepts (71).
 const MaxPasswordBytes = 72
 

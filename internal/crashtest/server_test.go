@@ -26,6 +26,10 @@ var bin string
 // TestMain builds the binary, or uses CRASHTEST_BIN when set (to test
 // another build, e.g. a release).
 func TestMain(m *testing.M) {
+	// This machine (and many CI images) sets AWS_CA_BUNDLE to a file the AWS
+	// SDK cannot use as its only trust store: the S3 replica's client then
+	// fails to start. The binaries these tests run do not inherit it.
+	os.Unsetenv("AWS_CA_BUNDLE")
 	if bin = os.Getenv("CRASHTEST_BIN"); bin != "" {
 		os.Exit(m.Run())
 	}
@@ -107,9 +111,17 @@ func freePort(t testing.TB) int {
 // if it still runs.
 func start(t testing.TB, dir string, env ...string) *server {
 	t.Helper()
+	return startWith(t, dir, "", nil, env...)
+}
+
+// startWith is start run in the working directory wd (the test's own when
+// empty) with more serve arguments.
+func startWith(t testing.TB, dir, wd string, args []string, env ...string) *server {
+	t.Helper()
 	port := freePort(t)
 	s := &server{t: t, dir: dir, url: fmt.Sprintf("http://127.0.0.1:%d", port), done: make(chan struct{}), log: &syncBuffer{}}
-	s.cmd = exec.Command(bin, "serve", fmt.Sprintf("--http=127.0.0.1:%d", port), "--dir="+dir)
+	s.cmd = exec.Command(bin, append([]string{"serve", fmt.Sprintf("--http=127.0.0.1:%d", port), "--dir=" + dir}, args...)...)
+	s.cmd.Dir = wd
 	s.cmd.Env = append(os.Environ(), env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {

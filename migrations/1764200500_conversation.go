@@ -6,7 +6,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/types"
 )
 
-// The conversation (SPEC.md Part 2): the helpdesk settings, the messages of
+// The conversation: the helpdesk settings, the messages of
 // a ticket (answer, reply, note) that replace the ticketAnswers collection,
 // the append-only ticket history and the new ticket fields.
 //
@@ -196,7 +196,7 @@ func init() {
 }
 
 // createPortalSettings makes the settings collection with its one record,
-// holding SPEC.md's defaults (the environment is applied at start).
+// holding the product defaults (the environment is applied at start).
 func createPortalSettings(app core.App) error {
 	c := core.NewBaseCollection("portalSettings")
 	c.Fields.Add(

@@ -30,7 +30,7 @@ const (
 	WaitingOnCustomer = "customer"
 )
 
-// History events (SPEC.md "The conversation").
+// History events of the conversation.
 const (
 	EventCreated      = "created"
 	EventReplied      = "replied"

@@ -10,7 +10,7 @@ import (
 	"ticketportal/settings"
 )
 
-// The helpdesk settings (SPEC.md Part 2): read and changed by a superAdmin
+// The helpdesk settings: read and changed by a superAdmin
 // (and operators); stored in the portalSettings record, so the dashboard
 // edits the same object.
 

@@ -15,7 +15,7 @@ import (
 	"ticketportal/store"
 )
 
-// The conversation's routes (SPEC.md Part 2, "The conversation"). Each one
+// The conversation's routes. Each one
 // finds the ticket through the tickets' view rule (a ticket the caller may
 // not see is a 404, never a 403) and writes through the store; the record
 // hooks add the history, the derived fields and the mail in the same

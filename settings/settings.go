@@ -1,5 +1,4 @@
-// Package settings is the helpdesk's settings object (SPEC.md Part 2,
-// "Settings of the helpdesk"): one record of the portalSettings collection,
+// Package settings is the helpdesk's settings object: one record of the portalSettings collection,
 // seeded from PORTAL_<KEY> environment variables at start, editable through
 // PATCH /portalSettings and the dashboard, and read by everyone through Get.
 package settings
@@ -55,7 +54,7 @@ type Settings struct {
 	AutoReply         bool   `json:"autoReply"`
 }
 
-// Defaults are SPEC.md's defaults.
+// Defaults are the product defaults (docs/settings.md).
 func Defaults() Settings {
 	return Settings{
 		ReopenWindowDays:  14,
@@ -80,7 +79,7 @@ const (
 	MaxSLAMinutes       = 525600 // a year
 )
 
-// Keys are the settings' keys, in the order of the table in SPEC.md.
+// Keys are the settings' keys, in the order of the table in docs/settings.md.
 var Keys = []string{"reopenWindowDays", "inboundAddress", "inboundNewTickets", "maxAttachmentMB", "maxAttachments", "sla", "csat", "autoReply"}
 
 // Validate checks every key and names each bad one.
@@ -229,15 +228,18 @@ func Register(app core.App) {
 }
 
 // EnvName is the environment variable of a key: PORTAL_ and the key in
-// upper snake case (reopenWindowDays -> PORTAL_REOPEN_WINDOW_DAYS).
+// upper snake case (reopenWindowDays -> PORTAL_REOPEN_WINDOW_DAYS,
+// maxAttachmentMB -> PORTAL_MAX_ATTACHMENT_MB).
 func EnvName(key string) string {
 	var b strings.Builder
 	b.WriteString("PORTAL_")
-	for i, r := range key {
-		if r >= 'A' && r <= 'Z' && i > 0 {
+	prev := rune(0)
+	for _, r := range key {
+		if r >= 'A' && r <= 'Z' && prev >= 'a' && prev <= 'z' {
 			b.WriteByte('_')
 		}
 		b.WriteRune(r)
+		prev = r
 	}
 	return strings.ToUpper(b.String())
 }

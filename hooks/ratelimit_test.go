@@ -155,7 +155,7 @@ func TestThrottlingIsOnByDefaultWithTheDocumentedRules(t *testing.T) {
 	for _, r := range s.RateLimits.Rules {
 		have[r.Label] = true
 	}
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../docs/operations.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestThrottlingIsOnByDefaultWithTheDocumentedRules(t *testing.T) {
 			t.Errorf("rule %q is missing from the settings", r.Label)
 		}
 		if !strings.Contains(string(readme), "`"+r.Label+"`") {
-			t.Errorf("rule %q is not documented in README.md", r.Label)
+			t.Errorf("rule %q is not documented in docs/operations.md", r.Label)
 		}
 	}
 }

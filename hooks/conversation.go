@@ -246,7 +246,7 @@ func ticketChanges(before, after *core.Record) []change {
 		out = append(out, change{policy.EventPrioritized, detail{"high": a}})
 	}
 	bt, at := jsonStrings(before.Get("tags")), jsonStrings(after.Get("tags"))
-	if added, removed := diff(bt, at), diff(at, bt); len(added)+len(removed) > 0 {
+	if added, removed := diff(at, bt), diff(bt, at); len(added)+len(removed) > 0 {
 		out = append(out, change{policy.EventTagged, detail{"added": added, "removed": removed}})
 	}
 	if b, a := before.GetString("rating"), after.GetString("rating"); b != a && a != "" {

@@ -198,3 +198,23 @@ func TestAdminRoomHearsConversationEvents(t *testing.T) {
 		t.Errorf("customer viewing: %d", status)
 	}
 }
+
+// A tag change is recorded as what was added and what was removed, on
+// whatever surface it was made.
+func TestTagHistorySaysWhatWasAddedAndRemoved(t *testing.T) {
+	app := testapp.New(t)
+	url := testapp.Serve(t, app)
+	agent := testapp.Token(t, testapp.Admin)
+	mustCall(t, 200, "PATCH", url+tickets+"/"+testapp.TicketId, agent, `{"tags":["billing","urgent"]}`)
+	mustCall(t, 200, "PATCH", url+tickets+"/"+testapp.TicketId, agent, `{"tags":["urgent","refund"]}`)
+
+	var details []string
+	if err := app.DB().NewQuery("SELECT detail FROM ticketHistory WHERE ticket = {:t} AND event = 'tagged' ORDER BY at, rowid").
+		Bind(dbx.Params{"t": testapp.TicketId}).Column(&details); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`{"added":["billing","urgent"],"removed":[]}`, `{"added":["refund"],"removed":["billing"]}`}
+	if strings.Join(details, "\n") != strings.Join(want, "\n") {
+		t.Errorf("tag history:\n%s\nwant:\n%s", strings.Join(details, "\n"), strings.Join(want, "\n"))
+	}
+}

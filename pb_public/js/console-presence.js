@@ -66,11 +66,16 @@ export function createPresence({ call, myId, onChange }) {
     if (!agents) seen.set(msg.ticketId, (agents = new Map()));
     const now = Date.now();
     const before = agents.get(msg.by);
+    const arrived = !before || now - before.at > VIEWING_TTL;
     agents.set(msg.by, {
       name: msg.byName || (before && before.name) || 'another agent',
       at: now,
       typingAt: msg.typing ? now : 0,
     });
+    // someone just joined the ticket we view: tell them at once that we are
+    // here too, instead of at our next heartbeat (they answer nothing back,
+    // as they know us by then)
+    if (arrived && msg.ticketId === viewing) send(Date.now() - lastTyping < TYPING_EVERY);
     changed();
   }
 

@@ -179,7 +179,7 @@ export function setupWork({ state, call, isSuper, applyTicket, agentName, showMe
       timeEl(h.at), ' ',
       el('strong', {}, h.by ? (h.by === state.me.id ? 'you' : h.byName || agentName(h.by)) : h.byName || 'the system'),
       ' ', EVENTS[h.event] || h.event,
-      detailText(h.detail) ? el('span', { className: 'muted' }, ` — ${detailText(h.detail)}`) : null,
+      detailText(h.detail, agentName) ? el('span', { className: 'muted' }, ` — ${detailText(h.detail, agentName)}`) : null,
     )));
     if (!history.items.length) $('history-list').replaceChildren(el('li', { className: 'muted' }, 'Nothing yet.'));
     $('history-more').hidden = history.done;
@@ -224,12 +224,23 @@ export function setupWork({ state, call, isSuper, applyTicket, agentName, showMe
   return { renderWork, composeKind, resetWork };
 }
 
-// detailText is a history line's detail as plain text.
-function detailText(d) {
+// detailText is a history line's detail as a short plain sentence: who a
+// ticket went to or came from, which tags changed, the rating; ids of
+// messages and flags that the event already says are left out.
+function detailText(d, agentName) {
   if (d == null || d === '') return '';
   if (typeof d !== 'object') return String(d);
-  return Object.entries(d)
-    .filter(([, v]) => v != null && v !== '' && !(Array.isArray(v) && v.length === 0))
-    .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : typeof v === 'object' ? JSON.stringify(v) : v}`)
-    .join('; ');
+  const who = (id, name) => name || (id ? agentName(id) : 'nobody');
+  const list = (v) => (Array.isArray(v) ? v.join(', ') : String(v));
+  const parts = [];
+  for (const [k, v] of Object.entries(d)) {
+    if (v == null || v === '' || (Array.isArray(v) && v.length === 0)) continue;
+    if (k === 'messageId' || k === 'high' || k === 'toName') continue;
+    if (k === 'to') parts.push(`to ${who(v, d.toName)}`);
+    else if (k === 'from') parts.push(`from ${who(v)}`);
+    else if (k === 'added') parts.push(`added ${list(v)}`);
+    else if (k === 'removed') parts.push(`removed ${list(v)}`);
+    else parts.push(`${k}: ${typeof v === 'object' && !Array.isArray(v) ? JSON.stringify(v) : list(v)}`);
+  }
+  return parts.join('; ');
 }

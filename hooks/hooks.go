@@ -3,12 +3,18 @@
 // API, the dashboard, the batch API.
 package hooks
 
-import "github.com/pocketbase/pocketbase/core"
+import (
+	"github.com/pocketbase/pocketbase/core"
+
+	"ticketportal/settings"
+)
 
 // Register binds every hook of the portal to app.
 func Register(app core.App) {
 	bindAccounts(app)
+	settings.Register(app)
 	bindTickets(app)
+	bindConversation(app)
 	bindCounts(app)
 	bindAdmins(app)
 	bindSettings(app)

@@ -36,10 +36,13 @@ func (ev *event) allowed(info *core.RequestInfo, rule *string) bool {
 	}
 	if rule != nil {
 		switch name := ev.record.Collection().Name; {
-		case name == policy.Tickets && *rule == policy.TicketsViewRule,
-			name == policy.Answers && *rule == policy.AnswersViewRule:
+		case name == policy.Tickets && *rule == policy.TicketsViewRule:
 			if state, ok := ev.ticket(); ok {
 				return policy.TicketVisible(info.Auth, state[0], state[1])
+			}
+		case name == policy.Messages && *rule == policy.MessagesViewRule:
+			if state, ok := ev.ticket(); ok {
+				return policy.MessageVisible(info.Auth, state[0], state[1], ev.record.GetString("kind"))
 			}
 		}
 	}
@@ -48,11 +51,11 @@ func (ev *event) allowed(info *core.RequestInfo, rule *string) bool {
 }
 
 // ticket is the customer and status of the ticket the event is about: the
-// record itself, or an answer's ticket (read once per event).
+// record itself, or a message's ticket (read once per event).
 func (ev *event) ticket() ([2]string, bool) {
 	ev.ticketOnce.Do(func() {
 		t := ev.record
-		if t.Collection().Name == policy.Answers {
+		if t.Collection().Name == policy.Messages {
 			var err error
 			if t, err = ev.app.FindRecordById(policy.Tickets, t.GetString("ticket")); err != nil {
 				return

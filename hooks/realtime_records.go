@@ -63,7 +63,7 @@ func fanOutWorkers() int {
 }
 
 func (rt *realtime) takeOverRecordEvents() {
-	collections := []string{policy.Tickets, policy.Answers}
+	collections := []string{policy.Tickets, policy.Messages}
 
 	// Priority -99, bound before apis.NewRouter binds PocketBase's
 	// broadcasters at the same priority: these handlers run first and hide
@@ -247,14 +247,15 @@ func (ev *event) canHear(info *core.RequestInfo, rule *string) bool {
 // message is recordMessage, built once per kind of subscriber when the
 // message cannot depend on who the subscriber is: no expand (which applies
 // the expanded collections' rules for each caller), so only superuser or
-// not and the subscription's query shape it. This holds while no enrich
-// hook of tickets or answers looks at the caller (hooks/tickets.go only
-// attaches the answers); a hook that does must key the message on it too.
+// not, staff or not (the tickets' enrich hook shows notes and staff-only
+// fields to staff only) and the subscription's query shape it. An enrich
+// hook that looks at anything else of the caller must key the message on
+// it too.
 func (ev *event) message(e *core.RequestEvent, action string, info *core.RequestInfo) ([]byte, error) {
 	if info.Query["expand"] != "" {
 		return recordMessage(e, action, ev.record, info)
 	}
-	key := fmt.Sprint(info.HasSuperuserAuth(), info.Query)
+	key := fmt.Sprint(info.HasSuperuserAuth(), staffRequest(info), info.Query)
 	if data, ok := ev.messages.Load(key); ok {
 		return data.([]byte), nil
 	}

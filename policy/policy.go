@@ -16,7 +16,6 @@ const (
 	Users   = "users"
 	Admins  = "admins"
 	Tickets = "tickets"
-	Answers = "ticketAnswers"
 )
 
 // Roles. An operator is a PocketBase superuser; every custom route treats it

@@ -284,32 +284,32 @@ func TestTicketsRecordAPI(t *testing.T) {
 		}))
 
 	scenario(t, "deletes a ticket with its answers", "DELETE", taken, "", map[string]want{
-		testapp.SuperAdmin: withCheck(noContent, exists(policy.Answers, testapp.AnswerId, false)),
+		testapp.SuperAdmin: withCheck(noContent, exists(policy.Messages, testapp.AnswerId, false)),
 	})
 }
 
-func TestAnswersRecordAPI(t *testing.T) {
-	const base = "/api/collections/ticketAnswers/records"
+func TestMessagesRecordAPI(t *testing.T) {
+	const base = "/api/collections/messages/records"
 	answer := base + "/" + testapp.AnswerId
 
-	scenario(t, "lists answers", "GET", base, "", testapp.Merge(
+	scenario(t, "lists messages", "GET", base, "", testapp.Merge(
 		testapp.Each(total("0"), outsiders...),
 		testapp.Each(total("1"), testapp.Owner, testapp.Admin, testapp.SuperAdmin, testapp.Operator),
 		map[string]want{testapp.OtherCustomer: total("0")}))
 
 	scenario(t, "views an answer on alice's ticket", "GET", answer, "", testapp.Merge(
 		testapp.Each(hidden404, outsiders...),
-		testapp.Each(want{status: 200, content: []string{`"answer":"Please reinstall the app."`}}, testapp.Owner, testapp.Admin, testapp.SuperAdmin, testapp.Operator),
+		testapp.Each(want{status: 200, content: []string{`"body":"Please reinstall the app."`}}, testapp.Owner, testapp.Admin, testapp.SuperAdmin, testapp.Operator),
 		map[string]want{testapp.OtherCustomer: hidden404}))
 
 	answerAs := func(ticket, admin string) string {
-		return `{"ticket":"` + ticket + `","answer":"We are on it.","adminId":"` + admin + `"}`
+		return `{"ticket":"` + ticket + `","kind":"answer","body":"We are on it.","authorId":"` + admin + `"}`
 	}
 	scenario(t, "answers alice's ticket", "POST", base, answerAs(testapp.TicketId, testapp.AdminId), testapp.Merge(
 		testapp.Each(refused400, everyone...),
 		map[string]want{
-			testapp.Admin:    withCheck(want{status: 200, content: []string{`"answer":"We are on it."`}}, ticketHasAnswers(testapp.TicketId, 1)),
-			testapp.Operator: {status: 200, content: []string{`"adminId":"` + testapp.AdminId + `"`}},
+			testapp.Admin:    withCheck(want{status: 200, content: []string{`"body":"We are on it."`, `"authorName":"agent1"`}}, ticketHasAnswers(testapp.TicketId, 1)),
+			testapp.Operator: {status: 200, content: []string{`"authorId":"` + testapp.AdminId + `"`}},
 		}))
 
 	scenario(t, "answers in another agent's name", "POST", base, answerAs(testapp.TicketId, testapp.OtherAdminId), map[string]want{
@@ -320,22 +320,22 @@ func TestAnswersRecordAPI(t *testing.T) {
 		testapp.SuperAdmin: withCheck(refused400, ticketHasAnswers(testapp.ClosedTicketId, 0)),
 	})
 
-	scenario(t, "edits an answer", "PATCH", answer, `{"answer":"changed"}`, testapp.Merge(
+	scenario(t, "edits a message", "PATCH", answer, `{"body":"changed"}`, testapp.Merge(
 		testapp.Each(denied403, everyone...),
-		map[string]want{testapp.Operator: {status: 200, content: []string{`"answer":"changed"`}}}))
+		map[string]want{testapp.Operator: {status: 200, content: []string{`"body":"changed"`}}}))
 
-	scenario(t, "deletes an answer", "DELETE", answer, "", testapp.Merge(
-		testapp.Each(withCheck(denied403, exists(policy.Answers, testapp.AnswerId, true)), everyone...),
+	scenario(t, "deletes a message", "DELETE", answer, "", testapp.Merge(
+		testapp.Each(withCheck(denied403, exists(policy.Messages, testapp.AnswerId, true)), everyone...),
 		map[string]want{testapp.Operator: noContent}))
 }
 
 func ticketHasAnswers(ticketId string, n int) func(testing.TB, *tests.TestApp) {
 	return func(t testing.TB, app *tests.TestApp) {
-		got, err := app.CountRecords(policy.Answers)
+		got, err := app.CountRecords(policy.Messages)
 		if err != nil {
 			t.Fatal(err)
 		}
-		all, _ := app.FindAllRecords(policy.Answers)
+		all, _ := app.FindAllRecords(policy.Messages)
 		count := 0
 		for _, a := range all {
 			if a.GetString("ticket") == ticketId {

@@ -4,12 +4,10 @@ import (
 	"database/sql"
 	"errors"
 	"net/http"
-	"strings"
 
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
 
-	"ticketportal/mail"
 	"ticketportal/policy"
 	"ticketportal/store"
 )
@@ -32,52 +30,19 @@ func sendAnswerOnTicket(e *core.RequestEvent) error {
 	if err := checkText(in.Answer, maxText); err != nil {
 		return e.BadRequestError("The answer is not valid.", validation.Errors{"answer": err})
 	}
-	answer, err := store.AddAnswer(e.App, t.Id, e.Auth.Id, *in.Answer)
-	if err != nil {
+	// the answer's hooks update the ticket, write the history line and queue
+	// the customer's mail in the answer's transaction
+	if _, err := store.AddAnswer(e.App, t.Id, e.Auth.Id, *in.Answer); err != nil {
 		return ticketError(e, err)
 	}
 	t, err = e.App.FindRecordById(policy.Tickets, t.Id)
 	if err != nil {
 		return ticketError(e, err)
 	}
-	if err := store.AttachAnswers(e.App, t); err != nil {
+	if err := shape(e, t); err != nil {
 		return e.InternalServerError("", err)
 	}
-	mailAnswer(e.App, t, answer)
 	return e.JSON(http.StatusOK, ticketResponse{Message: "Your answer has been sent.", Data: t})
-}
-
-// mailAnswer tells the ticket's customer about a new answer, in the
-// background: a slow or broken mail server never holds up or fails the
-// answer.
-func mailAnswer(app core.App, ticket, answer *core.Record) {
-	to := ticket.GetString("userEmail")
-	if customer, err := app.FindRecordById(policy.Users, ticket.GetString("customerId")); err == nil {
-		to = customer.Email()
-	}
-	if to == "" {
-		return
-	}
-	msg, err := mail.Build(app, to, "ticket_answer", map[string]any{
-		"name":     ticket.GetString("customerFirstName"),
-		"ticketId": ticket.Id,
-		"ticket":   excerpt(ticket.GetString("ticketContent"), 200),
-		"answer":   answer.GetString("answer"),
-	})
-	if err != nil {
-		app.Logger().Error("answer mail failed", "ticket", ticket.Id, "error", err)
-		return
-	}
-	mail.Deliver(app, msg)
-}
-
-// excerpt shortens s to at most n characters.
-func excerpt(s string, n int) string {
-	r := []rune(strings.TrimSpace(s))
-	if len(r) <= n {
-		return string(r)
-	}
-	return strings.TrimSpace(string(r[:n])) + "…"
 }
 
 func markTicketStatus(e *core.RequestEvent) error {

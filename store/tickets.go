@@ -106,34 +106,3 @@ func MarkTicket(app core.App, ticketId string, m Mark, by string) (*core.Record,
 	})
 	return ticket, err
 }
-
-// AddAnswer stores an answer of the account adminId on a ticket. The
-// ticket's status is checked in the same transaction as the insert, so an
-// answer never lands on a ticket closed meanwhile (ErrClosed). Concurrent
-// answers are separate inserts and all of them are kept. A missing ticket
-// gives sql.ErrNoRows.
-func AddAnswer(app core.App, ticketId, adminId, text string) (*core.Record, error) {
-	var answer *core.Record
-	err := app.RunInTransaction(func(tx core.App) error {
-		t, err := tx.FindRecordById(policy.Tickets, ticketId)
-		if err != nil {
-			return err
-		}
-		if t.GetString("ticketStatus") == policy.StatusClosed {
-			return ErrClosed
-		}
-		col, err := tx.FindCachedCollectionByNameOrId(policy.Answers)
-		if err != nil {
-			return err
-		}
-		answer = core.NewRecord(col)
-		answer.Set("ticket", t.Id)
-		answer.Set("answer", text)
-		answer.Set("adminId", adminId)
-		return tx.Save(answer)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return answer, nil
-}

@@ -126,6 +126,9 @@ async function subscribe() {
     subscribeAll: async () => {
       await pb.realtime.subscribe('adminsRoom', onRoom);
       await pb.collection('tickets').subscribe('*', onTicketEvent);
+      // a note does not touch its ticket (its customer must not even hear
+      // that something happened): staff hear it on the messages collection
+      await pb.collection('messages').subscribe('*', onMessageEvent);
     },
     reload: () => { loadQueue(); refreshSelected(); },
     notLive: 'Not live: reload the page',
@@ -148,6 +151,12 @@ function onTicketEvent(e) {
   if (isNew) announce(`New ticket from ${t.customerUserName || 'a customer'}.`);
   ensureAgent(t.takenBy);
   for (const a of t.ticketAnswers || []) ensureAgent(a.adminId);
+}
+
+// onMessageEvent reads the open ticket again when one of its messages
+// changes (notes arrive only this way).
+function onMessageEvent(e) {
+  if (e && e.record && state.selected && e.record.ticket === state.selected.id) refreshSelected();
 }
 
 // onRoom applies an adminsRoom message: "marked" or "viewing".

@@ -286,10 +286,10 @@ async function route() {
   $('ticket-view').hidden = false;
   clearErrors($('reply-form'));
   $('reply-form').querySelector('.form-ok').hidden = true;
-  if (state.notice) {
-    formOk($('reply-form'), state.notice);
-    state.notice = '';
-  }
+  // what a reply just did (a follow-up started) stays until the next page
+  setText($('ticket-notice'), state.notice);
+  $('ticket-notice').hidden = !state.notice;
+  state.notice = '';
   if (!state.open || state.open.id !== m[1]) {
     state.open = null;
     setText($('ticket-heading'), `Ticket ${m[1]}`);

@@ -439,6 +439,20 @@ describe('the conversation in Chromium', () => {
     await agent2.locator(`#queue li[data-id="${ticketId}"]`).waitFor(WAIT);
     await customer.locator('#reply-closed').waitFor({ state: 'hidden', ...WAIT });
     await assertNoNote(customer);
+  });
+
+  step('lets a viewer\'s presence lapse without a heartbeat once it leaves the ticket', async () => {
+    await agent1.locator('#detail-heading', { hasText: ticketId }).waitFor(WAIT);
+    await openInConsole(agent2, ticketId);
+    // the boss has it open too: "agent2 and boss are viewing"
+    await agent1.locator('#presence', { hasText: /agent2.* viewing/ }).waitFor(WAIT);
+    await agent2.getByRole('button', { name: 'Back to the list' }).click();
+    // there is no "left" message: agent2 is still shown for now ...
+    assert.match(await agent1.locator('#presence').textContent(), /agent2/);
+    // ... and goes once 30 s pass without a heartbeat from it (they come every 20 s)
+    await agent1.locator('#presence', { hasText: 'agent2' }).waitFor({ state: 'hidden', timeout: 36000 });
+    assert.match(await agent1.locator('#presence').textContent(), /^boss is viewing$/);
+    await agent1.locator(`#queue li[data-id="${ticketId}"] .row-presence`, { hasText: 'agent2' }).waitFor({ state: 'hidden', ...WAIT });
     for (const page of [customer, agent1, agent2, boss]) {
       assert.deepEqual(page.errors || [], [], 'script errors in the page');
     }

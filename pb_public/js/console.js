@@ -384,6 +384,8 @@ function renderDetail() {
   $('reopen-button').hidden = !isSuper() || active;
   $('priority-button').hidden = !isSuper() || !active || t.isHighPriority;
   $('delete-button').hidden = !isSuper();
+  // (again) viewing it once it may be seen: e.g. reopened while open here
+  if (active || isSuper()) presence.view(t.id);
   renderPresence();
   renderWork(t);
 }

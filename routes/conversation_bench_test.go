@@ -33,12 +33,12 @@ func BenchmarkConversation(b *testing.B) {
 	alice, agent := testapp.Token(b, testapp.Owner), testapp.Token(b, testapp.Admin)
 
 	for range b.N {
-		pair(b, "getTicket, 500 messages", 200,
+		sideBySide(b, "getTicket, 500 messages", 200,
 			side{"custom /getTicket", func(int) (int, []byte) { return call(b, "GET", url+"/getTicket/"+testapp.TicketId, alice, "") }},
 			side{"record view + expand", func(int) (int, []byte) {
 				return call(b, "GET", url+"/api/collections/tickets/records/"+testapp.TicketId+"?expand=messages_via_ticket", alice, "")
 			}})
-		pair(b, "reply", 300,
+		sideBySide(b, "reply", 300,
 			side{"custom /replyOnTicket", func(i int) (int, []byte) {
 				return call(b, "POST", url+"/replyOnTicket/"+testapp.OtherTicketId, testapp.Token(b, testapp.OtherCustomer), fmt.Sprintf(`{"reply":"Reply %d."}`, i+100))
 			}},
@@ -46,12 +46,12 @@ func BenchmarkConversation(b *testing.B) {
 				return call(b, "POST", url+"/api/collections/messages/records", testapp.Token(b, testapp.OtherCustomer),
 					fmt.Sprintf(`{"ticket":"%s","kind":"reply","body":"Reply %d.","authorId":"%s"}`, testapp.OtherTicketId, i, testapp.OtherCustomerId))
 			}})
-		pair(b, "customer's list, 20,000 own tickets", 300,
+		sideBySide(b, "customer's list, 20,000 own tickets", 300,
 			side{"custom /getUserTickets", func(int) (int, []byte) { return call(b, "GET", url+"/getUserTickets", alice, "") }},
 			side{"record API list", func(int) (int, []byte) {
 				return call(b, "GET", url+"/api/collections/tickets/records?sort=-createdAt&skipTotal=1", alice, "")
 			}})
-		pair(b, "agent's active queue, 100,000 tickets", 300,
+		sideBySide(b, "agent's active queue, 100,000 tickets", 300,
 			side{"custom /getAllActiveTickets", func(int) (int, []byte) { return call(b, "GET", url+"/getAllActiveTickets", agent, "") }},
 			side{"record API list", func(int) (int, []byte) {
 				return call(b, "GET", url+"/api/collections/tickets/records?sort=-createdAt&skipTotal=1", agent, "")
@@ -64,11 +64,11 @@ type side struct {
 	do   func(i int) (int, []byte)
 }
 
-// pair runs n requests of each side, interleaved (custom, PocketBase,
+// sideBySide runs n requests of each side, interleaved (custom, PocketBase,
 // custom, ...) after a warm-up so that both see the same machine load, and
 // prints p50, requests per second of busy time and the custom side's
 // throughput as a ratio of PocketBase's.
-func pair(b *testing.B, name string, n int, custom, builtin side) {
+func sideBySide(b *testing.B, name string, n int, custom, builtin side) {
 	b.Helper()
 	sides := []side{custom, builtin}
 	lat := [2][]time.Duration{}

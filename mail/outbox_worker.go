@@ -1,13 +1,17 @@
 package mail
 
 import (
+	"errors"
 	"fmt"
+	"net/textproto"
 	"sync"
 	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
+
+	"ticketportal/policy"
 )
 
 // Outbox is one app's worker.
@@ -171,20 +175,19 @@ func (o *Outbox) processDue(stop chan struct{}) time.Duration {
 			o.app.Logger().Error("mail outbox: reading due mail failed", "error", err)
 			return opts.Poll
 		}
-		fresh := 0
+		var batch []string
 		for _, id := range ids {
-			if stopped(stop) {
-				return opts.Poll
+			if !tried[id] {
+				tried[id] = true
+				batch = append(batch, id)
 			}
-			if tried[id] {
-				continue
-			}
-			tried[id] = true
-			fresh++
-			o.sendOne(id, stop, opts)
 		}
-		if fresh == 0 {
+		if len(batch) == 0 {
 			break
+		}
+		o.sendAll(batch, stop, opts)
+		if stopped(stop) {
+			return opts.Poll
 		}
 	}
 	// sleep until the next retry is due, or Poll at most
@@ -198,6 +201,31 @@ func (o *Outbox) processDue(stop chan struct{}) time.Duration {
 		}
 	}
 	return opts.Poll
+}
+
+// sendAll sends the batch with up to opts.Senders SMTP conversations at
+// once.
+func (o *Outbox) sendAll(ids []string, stop chan struct{}, opts Options) {
+	n := max(1, min(opts.Senders, len(ids)))
+	next := make(chan string)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range next {
+				o.sendOne(id, stop, opts)
+			}
+		}()
+	}
+	for _, id := range ids {
+		if stopped(stop) {
+			break
+		}
+		next <- id
+	}
+	close(next)
+	wg.Wait()
 }
 
 func stopped(stop chan struct{}) bool {
@@ -218,6 +246,9 @@ type outboxRow struct {
 	Attempts  int    `db:"attempts"`
 	Message   string `db:"message"`
 	CreatedAt string `db:"createdAt"`
+	Ticket    string `db:"ticket"`
+	Subject   string `db:"subject"`
+	To        string `db:"to"`
 }
 
 // sendOne claims one pending mail (so that no other worker or Flush sends
@@ -236,7 +267,7 @@ func (o *Outbox) sendOne(id string, stop chan struct{}, opts Options) {
 		return // somebody else took it
 	}
 	var row outboxRow
-	err = db.Select("id", "attempts", "message", "createdAt").From(OutboxCollection).
+	err = db.Select("id", "attempts", "message", "createdAt", "ticket", "subject", "to").From(OutboxCollection).
 		Where(dbx.HashExp{"id": id}).One(&row)
 	if err != nil {
 		o.app.Logger().Error("mail outbox: reading a mail failed", "mail", id, "error", err)
@@ -277,18 +308,62 @@ func (o *Outbox) sendOne(id string, stop chan struct{}, opts Options) {
 
 	if sendErr == nil {
 		o.finish(id, StatusSent, "", types.NowDateTime().String())
+		o.history(row, policy.EventMailSent, "")
 		if row.Attempts > 1 {
 			o.retryAllNow() // the server is back: the others need not wait
 		}
 		return
 	}
 	o.app.Logger().Warn("mail delivery failed", "mail", id, "attempt", row.Attempts, "error", sendErr)
+	if Permanent(sendErr) {
+		o.finish(id, StatusFailed, "Refused by the SMTP server: "+sendErr.Error(), "")
+		o.history(row, policy.EventMailFailed, sendErr.Error())
+		return
+	}
 	created, _ := types.ParseDateTime(row.CreatedAt)
 	if !created.IsZero() && time.Since(created.Time()) > opts.GiveUpAfter {
 		o.finish(id, StatusFailed, "Given up: "+sendErr.Error(), "")
+		o.history(row, policy.EventMailFailed, "given up: "+sendErr.Error())
 		return
 	}
 	o.retryLater(id, sendErr, Backoff(opts, row.Attempts))
+}
+
+// Permanent says whether a send error is a permanent rejection (an SMTP
+// 5xx reply): retrying cannot help.
+func Permanent(err error) bool {
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return te.Code >= 500 && te.Code < 600
+	}
+	return false
+}
+
+// history writes a mailSent/mailFailed line on the mail's ticket, if any.
+func (o *Outbox) history(row outboxRow, event, why string) {
+	if row.Ticket == "" {
+		return
+	}
+	d := map[string]any{"mailId": row.Id, "subject": row.Subject, "to": row.To}
+	if why != "" {
+		d["error"] = cut(why, 500)
+	}
+	if err := AddHistory(o.app, row.Ticket, event, d); err != nil {
+		o.app.Logger().Warn("mail outbox: writing the ticket's history failed", "mail", row.Id, "ticket", row.Ticket, "error", err)
+	}
+}
+
+// AddHistory writes one system line (no author) in a ticket's history.
+func AddHistory(app core.App, ticketId, event string, detail map[string]any) error {
+	col, err := app.FindCachedCollectionByNameOrId(policy.History)
+	if err != nil {
+		return err
+	}
+	h := core.NewRecord(col)
+	h.Set("ticket", ticketId)
+	h.Set("event", event)
+	h.Set("detail", detail)
+	return app.Save(h)
 }
 
 func stopOrNever(stop chan struct{}) <-chan struct{} {

@@ -97,10 +97,10 @@ func ReplyAddress(app core.App, ticketId string) (string, error) {
 type AddressKind int
 
 const (
-	NotOurs     AddressKind = iota // another address
-	Plain                          // inboundAddress itself, or with a tag that is no ticket's
-	SignedValid                    // <local>+<ticketId>.<signature> with the right signature
-	SignedForged                   // <local>+<ticketId>.<signature> with a wrong one
+	NotOurs      AddressKind = iota // another address
+	Plain                           // inboundAddress itself, or with a tag that is no ticket's
+	SignedValid                     // <local>+<ticketId>.<signature> with the right signature
+	SignedForged                    // <local>+<ticketId>.<signature> with a wrong one
 )
 
 // ParseRecipient sorts one recipient address against inboundAddress; for a

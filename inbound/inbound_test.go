@@ -368,3 +368,19 @@ func TestAutoReply(t *testing.T) {
 		t.Errorf("a failed create left a mail (%d)", n)
 	}
 }
+
+// An HTML-only reply (Gmail style, quoted answer in a blockquote, a script)
+// lands as plain text without the quote.
+func TestHTMLReplyLandsAsText(t *testing.T) {
+	e := newEnv(t)
+	a := answer(t, e.app, testapp.TicketId, "Try again.")
+	replyTo := strings.Trim(a.Headers["Reply-To"], "<>")
+	raw := "From: Alice <alice@example.com>\nTo: " + replyTo + "\nSubject: Re: " + a.Subject + "\nMessage-ID: <h1@x>\nMIME-Version: 1.0\n" +
+		"Content-Type: text/html; charset=utf-8\n\n" +
+		`<div dir="ltr">It <b>still</b> fails<script>fetch("/steal")</script></div><br><div class="gmail_quote"><div class="gmail_attr">On Tue, Dec 1, 2026 at 10:00 AM Support &lt;support@example.com&gt; wrote:<br></div><blockquote class="gmail_quote">` + mail.ReplyMarker + `<br>Try again.</blockquote></div>` + "\n"
+	e.mustSend(t, "alice@example.com", []string{replyTo}, raw)
+	got := messages(t, e.app, testapp.TicketId)
+	if last := got[len(got)-1]; last.Kind != policy.KindReply || last.Body != "It still fails" {
+		t.Errorf("reply %+v", last)
+	}
+}

@@ -29,11 +29,13 @@ type textWriter struct {
 	out   []string // finished lines
 	cur   strings.Builder
 	quote int
+	space bool // white space after the last text
 }
 
 func (w *textWriter) newline() {
 	line := strings.TrimRight(w.cur.String(), " ")
 	w.cur.Reset()
+	w.space = false
 	if w.quote > 0 {
 		line = strings.Repeat("> ", w.quote) + line
 	}
@@ -46,15 +48,21 @@ func (w *textWriter) block() {
 	}
 }
 
+// text appends inline text, white space collapsed as a browser does.
 func (w *textWriter) text(s string) {
-	s = strings.Join(strings.Fields(s), " ")
-	if s == "" {
+	words := strings.Join(strings.Fields(s), " ")
+	if words == "" {
+		if s != "" && w.cur.Len() > 0 {
+			w.space = true
+		}
 		return
 	}
-	if w.cur.Len() > 0 {
+	lead := strings.TrimLeft(s, " \t\r\n\f") != s
+	if w.cur.Len() > 0 && (lead || w.space) {
 		w.cur.WriteByte(' ')
 	}
-	w.cur.WriteString(s)
+	w.cur.WriteString(words)
+	w.space = strings.TrimRight(s, " \t\r\n\f") != s
 }
 
 func (w *textWriter) lines() string {
@@ -85,7 +93,7 @@ func (w *textWriter) walk(n *html.Node) {
 		case atom.Img:
 			for _, a := range n.Attr {
 				if a.Key == "alt" && strings.TrimSpace(a.Val) != "" {
-					w.text("[" + a.Val + "]")
+					w.text(" [" + a.Val + "]")
 				}
 			}
 			return
@@ -102,7 +110,7 @@ func (w *textWriter) walk(n *html.Node) {
 		defer func() { w.block(); w.quote-- }()
 	}
 	if n.Type == html.ElementNode && n.DataAtom == atom.Li {
-		w.text("-")
+		w.text("- ")
 	}
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
 		w.walk(c)
@@ -110,7 +118,7 @@ func (w *textWriter) walk(n *html.Node) {
 	if n.Type == html.ElementNode && n.DataAtom == atom.A {
 		for _, a := range n.Attr {
 			if a.Key == "href" && (strings.HasPrefix(a.Val, "http://") || strings.HasPrefix(a.Val, "https://") || strings.HasPrefix(a.Val, "mailto:")) {
-				w.text("(" + a.Val + ")")
+				w.text(" (" + a.Val + ")")
 			}
 		}
 	}

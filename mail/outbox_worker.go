@@ -206,6 +206,7 @@ func (o *Outbox) processDue(stop chan struct{}) time.Duration {
 // sendAll sends the batch with up to opts.Senders SMTP conversations at
 // once.
 func (o *Outbox) sendAll(ids []string, stop chan struct{}, opts Options) {
+	ids = o.claim(ids)
 	n := max(1, min(opts.Senders, len(ids)))
 	next := make(chan string)
 	var wg sync.WaitGroup
@@ -251,23 +252,46 @@ type outboxRow struct {
 	To        string `db:"to"`
 }
 
-// sendOne claims one pending mail (so that no other worker or Flush sends
-// it too), sends it and records the outcome.
+// claim marks the batch's pending mails "sending" in one transaction (so
+// that no other worker or Flush sends them too) and returns the ids it got.
+func (o *Outbox) claim(ids []string) []string {
+	var got []string
+	err := o.app.RunInTransaction(func(tx core.App) error {
+		got = got[:0]
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
+		}
+		if err := tx.DB().Select("id").From(OutboxCollection).
+			Where(dbx.In("id", args...)).AndWhere(dbx.HashExp{"status": StatusPending}).Column(&got); err != nil {
+			return err
+		}
+		if len(got) == 0 {
+			return nil
+		}
+		claimed := make([]any, len(got))
+		for i, id := range got {
+			claimed[i] = id
+		}
+		_, err := tx.DB().Update(OutboxCollection, dbx.Params{
+			"status":    StatusSending,
+			"attempts":  dbx.NewExp("[[attempts]] + 1"),
+			"updatedAt": types.NowDateTime().String(),
+		}, dbx.In("id", claimed...)).Execute()
+		return err
+	})
+	if err != nil {
+		o.app.Logger().Error("mail outbox: claiming mail failed", "error", err)
+		return nil
+	}
+	return got
+}
+
+// sendOne sends one claimed mail and records the outcome.
 func (o *Outbox) sendOne(id string, stop chan struct{}, opts Options) {
 	db := o.app.NonconcurrentDB()
-	now := types.NowDateTime().String()
-	res, err := db.NewQuery(
-		"UPDATE {{" + OutboxCollection + "}} SET [[status]] = {:sending}, [[attempts]] = [[attempts]] + 1, [[updatedAt]] = {:now} WHERE [[id]] = {:id} AND [[status]] = {:pending}",
-	).Bind(dbx.Params{"sending": StatusSending, "pending": StatusPending, "now": now, "id": id}).Execute()
-	if err != nil {
-		o.app.Logger().Error("mail outbox: claiming a mail failed", "mail", id, "error", err)
-		return
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return // somebody else took it
-	}
 	var row outboxRow
-	err = db.Select("id", "attempts", "message", "createdAt", "ticket", "subject", "to").From(OutboxCollection).
+	err := db.Select("id", "attempts", "message", "createdAt", "ticket", "subject", "to").From(OutboxCollection).
 		Where(dbx.HashExp{"id": id}).One(&row)
 	if err != nil {
 		o.app.Logger().Error("mail outbox: reading a mail failed", "mail", id, "error", err)

@@ -31,6 +31,11 @@ type env struct {
 
 func newEnv(t *testing.T, change ...func(*settings.Settings)) *env {
 	t.Helper()
+	return newEnvTB(t, change...)
+}
+
+func newEnvTB(t testing.TB, change ...func(*settings.Settings)) *env {
+	t.Helper()
 	app := testapp.New(t)
 	t.Cleanup(app.Cleanup)
 	inbound.Register(app, nil)
@@ -51,7 +56,7 @@ func newEnv(t *testing.T, change ...func(*settings.Settings)) *env {
 	return &env{app: app, addr: r.Addr, out: out}
 }
 
-func setSettings(t *testing.T, app core.App, change func(*settings.Settings)) {
+func setSettings(t testing.TB, app core.App, change func(*settings.Settings)) {
 	t.Helper()
 	r, err := app.FindRecordById(settings.Collection, settings.RecordId)
 	if err != nil {

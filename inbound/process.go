@@ -152,7 +152,7 @@ func (w *worker) pass(stop chan struct{}) {
 
 // batchSize is how many stored messages one transaction processes (group
 // commit: one commit, one fsync, for all of them).
-const batchSize = 32
+const batchSize = 16
 
 // ProcessStored processes every stored message now, in the caller's
 // goroutine (tests and the benchmark call it; the worker does the same).

@@ -9,6 +9,7 @@ package inbound
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
@@ -48,29 +49,124 @@ func init() {
 // Store saves a raw message in the inbox (a committed, fsynced write: the
 // data database runs with synchronous=FULL) and wakes the worker. The same
 // Message-ID stored again changes nothing (duplicate is true).
+//
+// Concurrent calls (several SMTP connections) share a commit: the first
+// caller writes every message queued meanwhile in one transaction (group
+// commit, one fsync for all), and each returns once its message is
+// committed.
 func Store(app core.App, raw []byte, source, envelopeFrom string, recipients []string) (id string, duplicate bool, err error) {
-	messageId, from, subject := HeaderMessageId(raw)
-	id = core.GenerateDefaultRandomId()
+	req := &storeReq{raw: raw, source: source, from: envelopeFrom, rcpts: recipients, done: make(chan storeRes, 1)}
+	c := app.Store().GetOrSet(committerStoreKey, func() any { return &committer{} }).(*committer)
+	c.mu.Lock()
+	c.pending = append(c.pending, req)
+	if c.running {
+		c.mu.Unlock()
+		r := <-req.done
+		return r.id, r.duplicate, r.err
+	}
+	c.running = true
+	c.mu.Unlock()
+	for {
+		c.mu.Lock()
+		batch := c.pending
+		if len(batch) > maxGroup {
+			batch = batch[:maxGroup]
+		}
+		c.pending = c.pending[len(batch):]
+		if len(batch) == 0 {
+			c.running = false
+			c.mu.Unlock()
+			break
+		}
+		c.mu.Unlock()
+		commitGroup(app, batch)
+	}
+	r := <-req.done
+	return r.id, r.duplicate, r.err
+}
+
+const committerStoreKey = "ticketportal.inboundCommitter"
+
+// maxGroup bounds the messages of one group commit (each up to 25 MiB).
+const maxGroup = 16
+
+type committer struct {
+	mu      sync.Mutex
+	pending []*storeReq
+	running bool
+}
+
+type storeReq struct {
+	raw      []byte
+	source   string
+	from     string
+	rcpts    []string
+	done     chan storeRes
+	id       string
+	inserted bool
+}
+
+type storeRes struct {
+	id        string
+	duplicate bool
+	err       error
+}
+
+// commitGroup inserts the batch in one transaction; if that fails, each
+// message alone, so that one bad message does not fail the others.
+func commitGroup(app core.App, batch []*storeReq) {
+	err := app.RunInTransaction(func(tx core.App) error {
+		for _, r := range batch {
+			if err := insertOne(tx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil && len(batch) > 1 {
+		for _, r := range batch {
+			commitGroup(app, []*storeReq{r})
+		}
+		return
+	}
+	stored := false
+	for _, r := range batch {
+		switch {
+		case err != nil:
+			r.done <- storeRes{err: err}
+		case r.inserted:
+			stored = true
+			counter.WithLabelValues("stored").Inc()
+			r.done <- storeRes{id: r.id}
+		default:
+			counter.WithLabelValues("duplicate").Inc()
+			r.done <- storeRes{duplicate: true}
+		}
+	}
+	if stored {
+		workerOf(app).wakeUp()
+	}
+}
+
+func insertOne(tx core.App, r *storeReq) error {
+	messageId, from, subject := HeaderMessageId(r.raw)
+	r.id = core.GenerateDefaultRandomId()
 	now := types.NowDateTime().String()
-	res, err := app.NonconcurrentDB().NewQuery(
+	res, err := tx.DB().NewQuery(
 		"INSERT INTO {{" + Collection + "}} ([[id]], [[messageId]], [[source]], [[envelopeFrom]], [[recipients]], [[sender]], [[subject]], [[raw]], [[state]], [[outcome]], [[detail]], [[ticket]], [[processedAt]], [[createdAt]], [[updatedAt]])" +
 			" VALUES ({:id}, {:messageId}, {:source}, {:envelopeFrom}, {:recipients}, {:sender}, {:subject}, {:raw}, 'stored', '', '', '', '', {:now}, {:now})" +
 			" ON CONFLICT DO NOTHING",
 	).Bind(dbx.Params{
-		"id": id, "messageId": messageId, "source": source, "envelopeFrom": cutStr(envelopeFrom, 1000),
-		"recipients": cutStr(strings.Join(recipients, ", "), 10000), "sender": cutStr(from, 1000),
-		"subject": cutStr(strings.ToValidUTF8(subject, "?"), 1000), "raw": string(raw), "now": now,
+		"id": r.id, "messageId": messageId, "source": r.source, "envelopeFrom": cutStr(r.from, 1000),
+		"recipients": cutStr(strings.Join(r.rcpts, ", "), 10000), "sender": cutStr(from, 1000),
+		"subject": cutStr(strings.ToValidUTF8(subject, "?"), 1000), "raw": string(r.raw), "now": now,
 	}).Execute()
 	if err != nil {
-		return "", false, err
+		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		counter.WithLabelValues("duplicate").Inc()
-		return "", true, nil
-	}
-	counter.WithLabelValues("stored").Inc()
-	workerOf(app).wakeUp()
-	return id, false, nil
+	n, _ := res.RowsAffected()
+	r.inserted = n > 0
+	return nil
 }
 
 func cutStr(s string, n int) string {

@@ -22,7 +22,7 @@ func TestEnvNames(t *testing.T) {
 func TestFromEnv(t *testing.T) {
 	env := map[string]string{
 		"PORTAL_REOPEN_WINDOW_DAYS": "7", "PORTAL_INBOUND_ADDRESS": "support@example.com", "PORTAL_INBOUND_NEW_TICKETS": "customers",
-		"PORTAL_SLA": `{"high":{"firstResponseMinutes":30,"resolveMinutes":240},"normal":{"firstResponseMinutes":240,"resolveMinutes":2880}}`,
+		"PORTAL_SLA":  `{"high":{"firstResponseMinutes":30,"resolveMinutes":240},"normal":{"firstResponseMinutes":240,"resolveMinutes":2880}}`,
 		"PORTAL_CSAT": "false", "PORTAL_AUTO_REPLY": "true",
 	}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }

@@ -223,18 +223,23 @@ func TestNewTicketSettingsAndRate(t *testing.T) {
 	if rows[0].State != inbound.StateRefused || rows[1].Outcome != inbound.OutcomeNewTicket {
 		t.Errorf("customers: %+v", rows)
 	}
+	// an agent's own address opens nothing (and makes no customer)
+	e.mustSend(t, "agent1@example.com", []string{supportAddr}, mailText("agent1@example.com", supportAddr, "hi", "c2b@x", "", "Hello"))
+	if rows := inbox(t, e.app); rows[2].State != inbound.StateRefused || !strings.Contains(rows[2].Detail, "staff") {
+		t.Errorf("staff sender: %+v", rows[2])
+	}
 	if _, err := e.app.FindAuthRecordByEmail(policy.Users, "stranger@x.example"); err == nil {
 		t.Error("an account was made for a stranger with inboundNewTickets=customers")
 	}
 	setSettings(t, e.app, func(s *settings.Settings) { s.InboundNewTickets = settings.InboundOff })
 	e.mustSend(t, "bob@example.com", []string{supportAddr}, mailText("bob@example.com", supportAddr, "hi", "c3@x", "", "Hello"))
-	if rows := inbox(t, e.app); rows[2].State != inbound.StateRefused {
-		t.Errorf("off: %+v", rows[2])
+	if rows := inbox(t, e.app); rows[3].State != inbound.StateRefused {
+		t.Errorf("off: %+v", rows[3])
 	}
 	// replies still work with off
 	e.mustSend(t, "bob@example.com", []string{supportAddr}, mailText("bob@example.com", supportAddr, "[#"+testapp.OtherTicketId+"]", "c4@x", "", "A reply"))
-	if rows := inbox(t, e.app); rows[3].Outcome != inbound.OutcomeReply {
-		t.Errorf("reply with off: %+v", rows[3])
+	if rows := inbox(t, e.app); rows[4].Outcome != inbound.OutcomeReply {
+		t.Errorf("reply with off: %+v", rows[4])
 	}
 
 	setSettings(t, e.app, func(s *settings.Settings) { s.InboundNewTickets = settings.InboundAnyone })
@@ -245,7 +250,7 @@ func TestNewTicketSettingsAndRate(t *testing.T) {
 	}
 	inbound.ProcessStored(e.app)
 	n := 0
-	for _, r := range inbox(t, e.app)[4:] {
+	for _, r := range inbox(t, e.app)[5:] {
 		if r.Outcome == inbound.OutcomeNewTicket {
 			n++
 		}

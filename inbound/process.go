@@ -408,6 +408,9 @@ func newTicket(tx core.App, id string, p *Parsed, text string) (result, error) {
 	if s.InboundNewTickets == settings.InboundOff {
 		return refused("new tickets by mail are off (inboundNewTickets)")
 	}
+	if _, err := tx.FindAuthRecordByEmail(policy.Admins, p.From); err == nil {
+		return refused(p.From + " is a staff account: staff open no tickets by mail")
+	}
 	customer, err := tx.FindAuthRecordByEmail(policy.Users, p.From)
 	if err != nil && s.InboundNewTickets == settings.InboundCustomers {
 		return refused(p.From + " is no customer and only customers may open tickets by mail")

@@ -50,7 +50,7 @@ func init() {
 // data database runs with synchronous=FULL) and wakes the worker. The same
 // Message-ID stored again changes nothing (duplicate is true).
 //
-// Concurrent calls (several SMTP connections) share a commit: the first
+// Concurrent calls (several SMTP connections) share a commit (at most 16 messages): the first
 // caller writes every message queued meanwhile in one transaction (group
 // commit, one fsync for all), and each returns once its message is
 // committed.

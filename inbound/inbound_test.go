@@ -336,7 +336,7 @@ func TestReceiverLimits(t *testing.T) {
 	}
 }
 
-// Auto-reply: with autoReply on, every new ticket (route, record API, mail)
+// Auto-reply: with autoReply on, every new ticket (route, mail, record API)
 // queues "we have your ticket" in the create's transaction, threaded.
 func TestAutoReply(t *testing.T) {
 	e := newEnv(t, func(s *settings.Settings) { s.AutoReply = true })
@@ -346,9 +346,14 @@ func TestAutoReply(t *testing.T) {
 		t.Fatalf("sendTicket %d %s", status, body)
 	}
 	e.mustSend(t, "bob@example.com", []string{supportAddr}, mailText("bob@example.com", supportAddr, "By mail", "ar1@x", "", "Hello"))
+	status, body = testapp.Call(t, http.MethodPost, srv+"/api/collections/tickets/records", testapp.Token(t, testapp.Owner),
+		`{"customerId":"`+testapp.CustomerId+`","ticketContent":"Through the record API"}`)
+	if status != 200 {
+		t.Fatalf("record API create %d %s", status, body)
+	}
 	mails := outbox(t, e.app)
-	if len(mails) != 2 {
-		t.Fatalf("%d mails queued", len(mails))
+	if len(mails) != 3 {
+		t.Fatalf("%d mails queued for 3 new tickets", len(mails))
 	}
 	for _, m := range mails {
 		if m.Ticket == "" || !strings.HasPrefix(m.Subject, "[#"+m.Ticket+"]") || m.Headers["Auto-Submitted"] != "auto-replied" || m.Headers["Reply-To"] == "" {
@@ -358,7 +363,7 @@ func TestAutoReply(t *testing.T) {
 	// off: none
 	setSettings(t, e.app, func(s *settings.Settings) { s.AutoReply = false })
 	testapp.Call(t, http.MethodPost, srv+"/sendTicket", testapp.Token(t, testapp.Owner), `{"ticketContent":"Again"}`)
-	if n := len(outbox(t, e.app)); n != 2 {
+	if n := len(outbox(t, e.app)); n != 3 {
 		t.Errorf("autoReply off queued a mail (%d)", n)
 	}
 	// a ticket whose create fails queues nothing (same transaction)
@@ -369,7 +374,7 @@ func TestAutoReply(t *testing.T) {
 	if err := e.app.Save(bad); err == nil {
 		t.Fatal("a ticket without content was saved")
 	}
-	if n := len(outbox(t, e.app)); n != 2 {
+	if n := len(outbox(t, e.app)); n != 3 {
 		t.Errorf("a failed create left a mail (%d)", n)
 	}
 }

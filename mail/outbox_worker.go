@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/textproto"
@@ -372,9 +373,23 @@ func (o *Outbox) history(row outboxRow, event, why string) {
 	if why != "" {
 		d["error"] = cut(why, 500)
 	}
-	if err := AddHistory(o.app, row.Ticket, event, d); err != nil {
+	if err := addHistorySQL(o.app, row.Ticket, event, d); err != nil {
 		o.app.Logger().Warn("mail outbox: writing the ticket's history failed", "mail", row.Id, "ticket", row.Ticket, "error", err)
 	}
+}
+
+// addHistorySQL writes one system line in plain SQL: the worker's lines
+// come after the write that queued the mail and fire no record hooks.
+func addHistorySQL(app core.App, ticketId, event string, detail map[string]any) error {
+	raw, err := json.Marshal(detail)
+	if err != nil {
+		return err
+	}
+	_, err = app.NonconcurrentDB().Insert(policy.History, dbx.Params{
+		"id": core.GenerateDefaultRandomId(), "ticket": ticketId, "event": event, "by": "", "byName": "",
+		"detail": string(raw), "at": types.NowDateTime().String(),
+	}).Execute()
+	return err
 }
 
 // AddHistory writes one system line (no author) in a ticket's history.

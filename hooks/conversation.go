@@ -181,25 +181,18 @@ func afterMessage(tx core.App, m *core.Record) error {
 }
 
 // queueAnswerMail puts "your ticket has a new answer" in the outbox, in the
-// answer's transaction.
+// answer's transaction, threaded with the ticket's other mails.
 func queueAnswerMail(tx core.App, ticket, answer *core.Record) error {
-	to := ticket.GetString("userEmail")
-	if customer, err := tx.FindRecordById(policy.Users, ticket.GetString("customerId")); err == nil {
-		to = customer.Email()
-	}
-	if to == "" {
-		return nil
-	}
-	msg, err := mail.Build(tx, to, "ticket_answer", map[string]any{
-		"name":     ticket.GetString("customerFirstName"),
-		"ticketId": ticket.Id,
-		"ticket":   excerpt(ticket.GetString("ticketContent"), 200),
-		"answer":   answer.GetString("body"),
+	_, err := mail.QueueTicketMail(tx, ticket, mail.TicketMail{
+		Template: "ticket_answer",
+		Values: map[string]any{
+			"name":     ticket.GetString("customerFirstName"),
+			"ticketId": ticket.Id,
+			"ticket":   excerpt(ticket.GetString("ticketContent"), 200),
+			"answer":   answer.GetString("body"),
+		},
+		// Attachments: the answer's files, when answers have files.
 	})
-	if err != nil {
-		return err
-	}
-	_, err = mail.Enqueue(tx, msg)
 	return err
 }
 

@@ -155,7 +155,7 @@ func TestRecordAPIAnswerIsMailed(t *testing.T) {
 	url := testapp.Serve(t, app)
 	mustCall(t, 200, "POST", url+messagesAPI, testapp.Token(t, testapp.Admin),
 		`{"ticket":"`+testapp.TicketId+`","kind":"answer","body":"Use the export button.","authorId":"`+testapp.AdminId+`"}`)
-	m := srv.WaitFor(t, "alice@example.com", "new answer", 20*time.Second)
+	m := srv.WaitFor(t, "alice@example.com", "[#"+testapp.TicketId+"]", 20*time.Second)
 	if !strings.Contains(m.Text, "Use the export button.") {
 		t.Errorf("mail without the answer: %s", m.Text)
 	}

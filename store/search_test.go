@@ -1,0 +1,108 @@
+package store_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/pocketbase/pocketbase/core"
+
+	"ticketportal/policy"
+	"ticketportal/store"
+	"ticketportal/testapp"
+)
+
+// found runs a query in a scope and returns the ticket ids found, best first.
+func found(t testing.TB, app core.App, q string, scope store.SearchScope) []string {
+	t.Helper()
+	terms, err := store.ParseQuery(q)
+	if err != nil {
+		t.Fatalf("parse %q: %v", q, err)
+	}
+	hits, total, err := store.SearchTickets(app, terms, scope, 100, 0)
+	if err != nil {
+		t.Fatalf("search %q: %v", q, err)
+	}
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.TicketId
+	}
+	if int(total) != len(ids) {
+		t.Errorf("search %q: total %d for %d hits", q, total, len(ids))
+	}
+	return ids
+}
+
+func addMessage(t testing.TB, app core.App, ticketId, kind, authorId, body string) *core.Record {
+	t.Helper()
+	m, err := store.AddMessage(app, ticketId, kind, authorId, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+var all = store.SearchScope{Staff: true}
+
+func TestSearchIndexFollowsWrites(t *testing.T) {
+	app := testapp.New(t)
+	defer app.Cleanup()
+
+	// the migration filled the index with the fixtures
+	if got := found(t, app, "invoice", all); !slices.Equal(got, []string{testapp.ClosedTicketId}) {
+		t.Errorf("invoice: %v", got)
+	}
+	if got := found(t, app, "reinstall", all); !slices.Equal(got, []string{testapp.TakenTicketId}) {
+		t.Errorf("an answer's word: %v", got)
+	}
+	if got := found(t, app, "bob@example.com", all); !slices.Equal(got, []string{testapp.OtherTicketId}) {
+		t.Errorf("a customer's email: %v", got)
+	}
+
+	// a note is found by staff, never in the public index
+	addMessage(t, app, testapp.TicketId, policy.KindNote, testapp.AdminId, "zebracorn suspected")
+	if got := found(t, app, "zebracorn", all); !slices.Equal(got, []string{testapp.TicketId}) {
+		t.Errorf("note word, staff: %v", got)
+	}
+	if got := found(t, app, "zebracorn", store.SearchScope{CustomerId: testapp.CustomerId}); len(got) != 0 {
+		t.Errorf("note word, customer: %v", got)
+	}
+	// a reply is found by both
+	addMessage(t, app, testapp.TicketId, policy.KindReply, testapp.CustomerId, "still broken quasar")
+	if got := found(t, app, "quasar", store.SearchScope{CustomerId: testapp.CustomerId}); !slices.Equal(got, []string{testapp.TicketId}) {
+		t.Errorf("reply word, customer: %v", got)
+	}
+
+	// a changed user name reaches the customer column
+	alice, err := app.FindRecordById(policy.Users, testapp.CustomerId)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice.Set("userName", "alicewonder")
+	if err := app.Save(alice); err != nil {
+		t.Fatal(err)
+	}
+	if got := found(t, app, "alicewonder", all); len(got) != 3 {
+		t.Errorf("new user name finds %v, want alice's 3 tickets", got)
+	}
+
+	// a deleted ticket leaves the index
+	ticket, err := app.FindRecordById(policy.Tickets, testapp.TicketId)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Delete(ticket); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"zebracorn", "quasar", "export"} {
+		if got := found(t, app, q, all); len(got) != 0 {
+			t.Errorf("%s after delete: %v", q, got)
+		}
+	}
+	var docs int
+	if err := app.DB().NewQuery("SELECT count(*) FROM ticketSearchDocs").Row(&docs); err != nil {
+		t.Fatal(err)
+	}
+	if docs != 3 {
+		t.Errorf("%d documents for 3 tickets", docs)
+	}
+}

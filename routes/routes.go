@@ -12,6 +12,8 @@ func Register(app core.App) {
 		bindAccounts(se)
 		bindTickets(se)
 		bindAdmins(se)
+		bindSearch(se)
+		bindCanned(se)
 		return se.Next()
 	})
 }

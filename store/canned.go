@@ -35,7 +35,8 @@ func cannedVisible(ownerId string) dbx.Expression {
 func ListCannedReplies(app core.App, ownerId, q string, limit, offset int64) ([]CannedReply, int64, error) {
 	where := cannedVisible(ownerId)
 	if q = strings.TrimSpace(q); q != "" {
-		where = dbx.And(where, dbx.Or(dbx.Like("title", q), dbx.Like("body", q)))
+		like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(q) + "%"
+		where = dbx.And(where, dbx.NewExp(`(title LIKE {:like} ESCAPE '\' OR body LIKE {:like} ESCAPE '\')`, dbx.Params{"like": like}))
 	}
 	total, err := app.CountRecords(policy.CannedReplies, where)
 	if err != nil {
@@ -47,7 +48,7 @@ func ListCannedReplies(app core.App, ownerId, q string, limit, offset int64) ([]
 	}
 	var recs []*core.Record
 	err = app.RecordQuery(policy.CannedReplies).AndWhere(where).
-		OrderBy("shared DESC", "title COLLATE NOCASE ASC", "rowid ASC").
+		OrderBy("shared DESC", "lower(title) ASC", "rowid ASC").
 		Limit(limit).Offset(offset).All(&recs)
 	if err != nil {
 		return nil, 0, err

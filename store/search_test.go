@@ -106,3 +106,33 @@ func TestSearchIndexFollowsWrites(t *testing.T) {
 		t.Errorf("%d documents for 3 tickets", docs)
 	}
 }
+
+func TestListCannedRepliesQuery(t *testing.T) {
+	app := testapp.New(t)
+	defer app.Cleanup()
+	col, err := app.FindCollectionByNameOrId(policy.CannedReplies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, title := range []string{"b 100% sure", "A 100_ sure", "c 100% sure"} {
+		r := core.NewRecord(col)
+		r.Set("title", title)
+		r.Set("body", "x")
+		r.Set("shared", i == 2)
+		r.Set("ownerId", testapp.AdminId)
+		if err := app.Save(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// shared first, then by title whatever its case; % and _ are plain text
+	got, total, err := store.ListCannedReplies(app, testapp.AdminId, "100%", 10, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != 2 || len(got) != 2 || got[0].Title != "c 100% sure" || got[1].Title != "b 100% sure" {
+		t.Errorf("found %d: %+v", total, got)
+	}
+	if _, total, _ := store.ListCannedReplies(app, testapp.OtherAdminId, "", 10, 0); total != 1 {
+		t.Errorf("another agent sees %d", total)
+	}
+}

@@ -30,6 +30,8 @@ func main() {
 	rounds := flag.Int("rounds", 2, "A/B rounds per pair")
 	fanouts := flag.String("subscribers", "0,1000,5000", "admin subscriber counts for the fan-out phase")
 	bin := flag.String("bin", "", "server binary (default: build one)")
+	keep := flag.Bool("keep", false, "keep the data dir for a look afterwards")
+	search := flag.Bool("search", false, "seed text and messages, and measure search (and /sendTicket with and without the index) instead")
 	flag.Parse()
 
 	if _, err := exec.LookPath("wrk"); err != nil {
@@ -41,7 +43,11 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer os.RemoveAll(work)
+	if *keep {
+		log.Printf("keeping %s", work)
+	} else {
+		defer os.RemoveAll(work)
+	}
 	if *bin == "" {
 		*bin = filepath.Join(work, "ticketportal")
 		log.Printf("building %s", *bin)
@@ -56,7 +62,12 @@ func main() {
 	dataDir := filepath.Join(work, "pb_data")
 	log.Printf("seeding %d tickets, %d customers, %d admins", *tickets, *customers, maxSubs+2)
 	seedStart := time.Now()
-	s, err := seed(dataDir, *tickets, *customers, maxSubs)
+	var text *textGen
+	if *search {
+		text = newTextGen()
+		maxSubs = 0
+	}
+	s, err := seed(dataDir, *tickets, *customers, maxSubs, text)
 	if err != nil {
 		log.Fatalf("seed: %v", err)
 	}
@@ -73,6 +84,10 @@ func main() {
 	waitUp(base)
 	pid := srv.Process.Pid
 	rssIdle := rssMiB(pid)
+	if *search {
+		searchBench(base, dataDir, s, *tickets, *duration, *conns, *rounds, pid)
+		return
+	}
 
 	q := func(filter, sort string) string {
 		return "?" + url.Values{"filter": {filter}, "sort": {sort}, "perPage": {"10"}}.Encode()

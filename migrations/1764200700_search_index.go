@@ -134,9 +134,9 @@ WHEN NEW.userName IS NOT OLD.userName OR NEW.email IS NOT OLD.email
 END;
 `
 
-// searchBackfill makes the documents of the existing tickets (the triggers
-// above fill both indexes).
-const searchBackfill = `
+// SearchBackfill makes the documents of the existing tickets (the triggers
+// above fill both indexes). The bench reuses it after a bulk seed.
+const SearchBackfill = `
 INSERT INTO ticketSearchDocs (ticketId, subject, content, messages, notes, customer)
 SELECT t.id, t.ticketSubject, t.ticketContent,
 	COALESCE((SELECT group_concat(body, char(10)) FROM (SELECT body FROM messages WHERE ticket = t.id AND kind != 'note' ORDER BY createdAt, rowid)), ''),
@@ -168,7 +168,7 @@ func init() {
 		if _, err := app.DB().NewQuery(searchSchema).Execute(); err != nil {
 			return err
 		}
-		_, err := app.DB().NewQuery(searchBackfill).Execute()
+		_, err := app.DB().NewQuery(SearchBackfill).Execute()
 		return err
 	}, func(app core.App) error {
 		_, err := app.DB().NewQuery(searchDrop).Execute()

@@ -19,6 +19,13 @@ const (
 	publicIndex = "ticketSearchPublic"
 )
 
+// Bounds of one search: BM25 ranks the newest RankWindow matches, and the
+// total counts at most MaxSearchTotal.
+const (
+	RankWindow     = 1000
+	MaxSearchTotal = 10000
+)
+
 // SearchScope is what one caller may find and the filters it asked for.
 type SearchScope struct {
 	Staff      bool   // the staff index (notes and customer data) or the public one
@@ -51,9 +58,11 @@ func SearchTickets(app core.App, terms []Term, scope SearchScope, limit, offset 
 		where = append(where, "t.customerId = {:customer}", "d.ticketId = t.id", index+".rowid = d.rowid")
 		params["customer"] = scope.CustomerId
 	case scope.Status != "" || scope.Tag != "":
-		from = index + " JOIN ticketSearchDocs d ON d.rowid = " + index + ".rowid JOIN tickets t ON t.id = d.ticketId"
+		// the index first: SQLite would otherwise walk every document and
+		// ask the index about each
+		from = index + " CROSS JOIN ticketSearchDocs d ON d.rowid = " + index + ".rowid CROSS JOIN tickets t ON t.id = d.ticketId"
 	default:
-		from = index + " JOIN ticketSearchDocs d ON d.rowid = " + index + ".rowid"
+		from = index + " CROSS JOIN ticketSearchDocs d ON d.rowid = " + index + ".rowid"
 	}
 	where = append(where, index+" MATCH {:q}")
 	if scope.Status != "" {
@@ -61,34 +70,61 @@ func SearchTickets(app core.App, terms []Term, scope SearchScope, limit, offset 
 		params["status"] = scope.Status
 	}
 	if scope.Tag != "" {
-		where = append(where, "EXISTS (SELECT 1 FROM json_each(t.tags) WHERE json_each.value = {:tag})")
+		where = append(where, "CASE WHEN json_valid(t.tags) THEN EXISTS (SELECT 1 FROM json_each(t.tags) WHERE json_each.value = {:tag}) ELSE 0 END")
 		params["tag"] = scope.Tag
 	}
 	cond := strings.Join(where, " AND ")
 
+	// the total is exact up to MaxSearchTotal: counting half a million
+	// matches of a common word would cost every caller a second
 	var total int64
 	countFrom := from
+	countCond := cond
 	if scope.CustomerId == "" && scope.Status == "" && scope.Tag == "" {
 		countFrom = index // every document belongs to a ticket (the triggers keep it so)
-		cond = index + " MATCH {:q}"
+		countCond = index + " MATCH {:q}"
 	}
-	if err := app.DB().NewQuery("SELECT count(*) FROM " + countFrom + " WHERE " + cond).Bind(params).Row(&total); err != nil {
+	err := app.DB().NewQuery("SELECT count(*) FROM (SELECT 1 FROM " + countFrom + " WHERE " + countCond + " LIMIT " +
+		strconv.Itoa(MaxSearchTotal) + ")").Bind(params).Row(&total)
+	if err != nil {
 		return nil, 0, err
 	}
-	cond = strings.Join(where, " AND ")
 	if total == 0 || offset >= total {
 		return []SearchHit{}, total, nil
 	}
+	limit = min(limit, total-offset)
 
-	var rows []struct {
+	// BM25 ranks the newest RankWindow matches (all of them for any but a
+	// very broad search); past the window the older matches follow, newest
+	// first. Both walk the index from its newest document, so the work is
+	// bounded whatever the word.
+	type row struct {
 		Rowid    int64  `db:"rowid"`
 		TicketId string `db:"ticketId"`
 	}
-	params["limit"], params["offset"] = limit, offset
-	err := app.DB().NewQuery("SELECT d.rowid AS rowid, d.ticketId AS ticketId FROM " + from + " WHERE " + cond +
-		" ORDER BY " + index + ".rank, d.rowid LIMIT {:limit} OFFSET {:offset}").Bind(params).All(&rows)
-	if err != nil {
-		return nil, 0, err
+	var rows []row
+	if offset < RankWindow {
+		params["limit"], params["offset"] = min(limit, RankWindow-offset), offset
+		err := app.DB().NewQuery("SELECT rowid, ticketId FROM (SELECT " + index + ".rowid AS rowid, d.ticketId AS ticketId, " + index + ".rank AS rank FROM " +
+			from + " WHERE " + cond + " ORDER BY " + index + ".rowid DESC LIMIT " + strconv.Itoa(RankWindow) +
+			") ORDER BY rank, rowid DESC LIMIT {:limit} OFFSET {:offset}").Bind(params).All(&rows)
+		if err != nil {
+			return nil, 0, err
+		}
+	}
+	if end := offset + limit; end > RankWindow {
+		start := max(offset, RankWindow)
+		params["limit"], params["offset"] = end-start, start
+		var tail []row
+		err := app.DB().NewQuery("SELECT " + index + ".rowid AS rowid, d.ticketId AS ticketId FROM " + from + " WHERE " + cond +
+			" ORDER BY " + index + ".rowid DESC LIMIT {:limit} OFFSET {:offset}").Bind(params).All(&tail)
+		if err != nil {
+			return nil, 0, err
+		}
+		rows = append(rows, tail...)
+	}
+	if len(rows) == 0 {
+		return []SearchHit{}, total, nil
 	}
 	hits := make([]SearchHit, len(rows))
 	rowids := make([]string, len(rows))
@@ -229,7 +265,7 @@ func SimilarTickets(app core.App, ticketId string, limit int64) ([]SimilarHit, e
 	}
 	var ids []string
 	err = app.DB().NewQuery("SELECT t.id FROM " + publicIndex +
-		" JOIN ticketSearchDocs d ON d.rowid = " + publicIndex + ".rowid JOIN tickets t ON t.id = d.ticketId" +
+		" CROSS JOIN ticketSearchDocs d ON d.rowid = " + publicIndex + ".rowid CROSS JOIN tickets t ON t.id = d.ticketId" +
 		" WHERE " + publicIndex + " MATCH {:q} AND t.ticketStatus = 'closed' AND t.id != {:id}" +
 		" AND EXISTS (SELECT 1 FROM messages m WHERE m.ticket = t.id AND m.kind = 'answer')" +
 		" ORDER BY " + publicIndex + ".rank, d.rowid LIMIT {:limit}").

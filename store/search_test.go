@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -134,5 +135,58 @@ func TestListCannedRepliesQuery(t *testing.T) {
 	}
 	if _, total, _ := store.ListCannedReplies(app, testapp.OtherAdminId, "", 10, 0); total != 1 {
 		t.Errorf("another agent sees %d", total)
+	}
+}
+
+// TestSearchPagesPastTheRankWindow: a broad search is ranked within the
+// newest RankWindow matches, then goes on newest first; paging through it
+// gives every match once.
+func TestSearchPagesPastTheRankWindow(t *testing.T) {
+	app := testapp.New(t)
+	defer app.Cleanup()
+	n := store.RankWindow + 150
+	err := app.RunInTransaction(func(tx core.App) error {
+		for i := range n {
+			subject := "plain"
+			if i == n-10 {
+				subject = "alpha alpha" // the best match, among the newest
+			}
+			_, err := tx.DB().NewQuery("INSERT INTO ticketSearchDocs (ticketId, subject, content) VALUES ({:id}, {:s}, 'alpha and many other words here')").
+				Bind(map[string]any{"id": fmt.Sprintf("bulk%011d", i), "s": subject}).Execute()
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	terms, _ := store.ParseQuery("alpha")
+	seen := map[string]bool{}
+	var first string
+	for offset := int64(0); offset < int64(n)+40; offset += 70 {
+		hits, total, err := store.SearchTickets(app, terms, all, 70, offset)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total != int64(n) {
+			t.Fatalf("total %d, want %d", total, n)
+		}
+		for _, h := range hits {
+			if first == "" {
+				first = h.TicketId
+			}
+			if seen[h.TicketId] {
+				t.Errorf("%s twice", h.TicketId)
+			}
+			seen[h.TicketId] = true
+		}
+	}
+	if len(seen) != n {
+		t.Errorf("paged through %d of %d matches", len(seen), n)
+	}
+	if want := fmt.Sprintf("bulk%011d", n-10); first != want {
+		t.Errorf("first %s, want %s", first, want)
 	}
 }

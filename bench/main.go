@@ -59,14 +59,14 @@ func main() {
 	for _, n := range parseInts(*fanouts) {
 		maxSubs = max(maxSubs, n)
 	}
-	dataDir := filepath.Join(work, "pb_data")
-	log.Printf("seeding %d tickets, %d customers, %d admins", *tickets, *customers, maxSubs+2)
-	seedStart := time.Now()
 	var text *textGen
 	if *search {
 		text = newTextGen()
 		maxSubs = 0
 	}
+	dataDir := filepath.Join(work, "pb_data")
+	log.Printf("seeding %d tickets, %d customers, %d admins", *tickets, *customers, maxSubs+2)
+	seedStart := time.Now()
 	s, err := seed(dataDir, *tickets, *customers, maxSubs, text)
 	if err != nil {
 		log.Fatalf("seed: %v", err)

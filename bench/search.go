@@ -173,6 +173,16 @@ func searchBench(base, dataDir string, s *seeded, tickets int, d time.Duration, 
 		rows = append(rows, r)
 	}
 
+	// similar tickets of an active ticket (no built-in counterpart)
+	var activeId string
+	if err := db.NewQuery("SELECT id FROM tickets WHERE ticketStatus = 'active' ORDER BY rowid LIMIT 1").Row(&activeId); err != nil {
+		log.Fatal(err)
+	}
+	var similar []result
+	for range rounds {
+		similar = append(similar, run(target{"/similarTickets (limit 5)", "GET", "/similarTickets/" + activeId, s.superAdminToken, ""}))
+	}
+
 	// the write: /sendTicket with the index, then with its ticket trigger
 	// dropped (the conversation's own triggers and hooks stay), in turns
 	var trigger string
@@ -231,6 +241,9 @@ func searchBench(base, dataDir string, s *seeded, tickets int, d time.Duration, 
 		fmt.Printf("| %s | %.1f | %s | %s | %s | %s | %.1f | %s | %s | %s | %s | %s |\n",
 			r.a+errNote(a), a.rps, ms(a.p50), ms(a.p99), us(a.cpuPerRq), r.b+errNote(b), b.rps, ms(b.p50), ms(b.p99), us(b.cpuPerRq), ratio, p50)
 	}
+	sim := mean(similar)
+	fmt.Printf("\n/similarTickets (limit 5) of an active ticket, as a superAdmin: %.1f req/s, p50 %s, p99 %s, CPU/req %s%s.\n",
+		sim.rps, ms(sim.p50), ms(sim.p99), us(sim.cpuPerRq), errNote(sim))
 	mib := func(n int64) float64 { return float64(n) / (1 << 20) }
 	fmt.Printf("\nSizes: tickets and messages (tables and their indexes) %.0f MiB, of which %.0f MiB text; search index (documents + both FTS5 indexes) %.0f MiB = %.2f× the ticket data; whole database %.0f MiB.\n",
 		mib(data), mib(text), mib(index), float64(index)/float64(max(data, 1)), mib(total))

@@ -158,7 +158,8 @@ type SimilarHit struct {
 }
 
 // Salient terms of a ticket: at most this many, chosen among its words by
-// frequency in the ticket and rarity in the index.
+// frequency in the ticket and rarity in the index. Words in more than one
+// ticket in twenty say little and would make the query broad.
 const (
 	maxSalientTerms   = 12
 	maxCandidateWords = 300
@@ -229,7 +230,7 @@ func SalientTerms(app core.App, ticketId string) ([]string, error) {
 	}
 	var best []scored
 	for _, c := range counts {
-		if c.Doc < 2 { // only this ticket has it
+		if c.Doc < 2 || (n >= 1000 && c.Doc*20 > n) { // only this ticket has it, or one in twenty does
 			continue
 		}
 		idf := math.Log(float64(n+1) / float64(c.Doc))
@@ -263,12 +264,13 @@ func SimilarTickets(app core.App, ticketId string, limit int64) ([]SimilarHit, e
 	for i, t := range terms {
 		quoted[i] = `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
 	}
+	// as in SearchTickets, BM25 ranks the newest RankWindow candidates
 	var ids []string
-	err = app.DB().NewQuery("SELECT t.id FROM " + publicIndex +
+	err = app.DB().NewQuery("SELECT id FROM (SELECT t.id AS id, d.rowid AS rowid, " + publicIndex + ".rank AS rank FROM " + publicIndex +
 		" CROSS JOIN ticketSearchDocs d ON d.rowid = " + publicIndex + ".rowid CROSS JOIN tickets t ON t.id = d.ticketId" +
 		" WHERE " + publicIndex + " MATCH {:q} AND t.ticketStatus = 'closed' AND t.id != {:id}" +
 		" AND EXISTS (SELECT 1 FROM messages m WHERE m.ticket = t.id AND m.kind = 'answer')" +
-		" ORDER BY " + publicIndex + ".rank, d.rowid LIMIT {:limit}").
+		" ORDER BY " + publicIndex + ".rowid DESC LIMIT " + strconv.Itoa(RankWindow) + ") ORDER BY rank, rowid DESC LIMIT {:limit}").
 		Bind(dbx.Params{"q": strings.Join(quoted, " OR "), "id": ticketId, "limit": limit}).Column(&ids)
 	if err != nil {
 		return nil, err

@@ -44,8 +44,6 @@ CREATE VIRTUAL TABLE ticketSearchPublic USING fts5(
 	content='ticketSearchDocs', content_rowid='rowid',
 	tokenize='unicode61 remove_diacritics 2'
 );
--- document frequencies of the public terms, for the salient terms of similar tickets
-CREATE VIRTUAL TABLE ticketSearchPublicVocab USING fts5vocab(ticketSearchPublic, 'row');
 
 -- BM25 with the subject weighted above the text
 INSERT INTO ticketSearch(ticketSearch, rank) VALUES ('rank', 'bm25(8.0, 3.0, 1.0, 1.0, 2.0)');
@@ -157,7 +155,6 @@ DROP TRIGGER IF EXISTS tickets_search_ai;
 DROP TRIGGER IF EXISTS ticketSearchDocs_au;
 DROP TRIGGER IF EXISTS ticketSearchDocs_ad;
 DROP TRIGGER IF EXISTS ticketSearchDocs_ai;
-DROP TABLE IF EXISTS ticketSearchPublicVocab;
 DROP TABLE IF EXISTS ticketSearchPublic;
 DROP TABLE IF EXISTS ticketSearch;
 DROP TABLE IF EXISTS ticketSearchDocs;

@@ -162,7 +162,8 @@ type SimilarHit struct {
 // ticket in twenty say little and would make the query broad.
 const (
 	maxSalientTerms   = 12
-	maxCandidateWords = 300
+	maxCandidateWords = 40
+	maxUsefulDocs     = 2000 // a word in more tickets says little (and one in twenty once there are 1,000)
 )
 
 // SalientTerms picks the words of a ticket's public text (subject, first
@@ -200,6 +201,9 @@ func SalientTerms(app core.App, ticketId string) ([]string, error) {
 		if tf[words[i]] != tf[words[j]] {
 			return tf[words[i]] > tf[words[j]]
 		}
+		if len(words[i]) != len(words[j]) {
+			return len(words[i]) > len(words[j]) // longer words are rarer, as a rule
+		}
 		return words[i] < words[j]
 	})
 	if len(words) > maxCandidateWords {
@@ -208,21 +212,31 @@ func SalientTerms(app core.App, ticketId string) ([]string, error) {
 	if len(words) == 0 {
 		return nil, nil
 	}
-	args := make([]any, len(words))
-	for i, w := range words {
-		args[i] = w
-	}
-	var counts []struct {
-		Term string `db:"term"`
-		Doc  int64  `db:"doc"`
-	}
-	err = app.DB().Select("term", "doc").From("ticketSearchPublicVocab").Where(dbx.In("term", args...)).All(&counts)
-	if err != nil {
-		return nil, err
-	}
 	var n int64
 	if err := app.DB().NewQuery("SELECT COALESCE(max(rowid), 0) FROM ticketSearchDocs").Row(&n); err != nil {
 		return nil, err
+	}
+	// document counts, each stopping at the most a useful word may have (a
+	// full count of a common word reads its whole list in the index)
+	limit := max(n/20, maxUsefulDocs) + 1
+	if n >= 1000 {
+		limit = min(n/20, maxUsefulDocs) + 1
+	}
+	type count struct {
+		Term string
+		Doc  int64
+	}
+	var counts []count
+	for _, w := range words {
+		var c int64
+		err := app.DB().NewQuery("SELECT count(*) FROM (SELECT 1 FROM " + publicIndex + " WHERE " + publicIndex + " MATCH {:q} LIMIT {:limit})").
+			Bind(dbx.Params{"q": `"` + w + `"`, "limit": limit}).Row(&c)
+		if err != nil {
+			return nil, err
+		}
+		if c >= 2 && c < limit { // another ticket has it, and not too many
+			counts = append(counts, count{w, c})
+		}
 	}
 	type scored struct {
 		word  string
@@ -230,9 +244,6 @@ func SalientTerms(app core.App, ticketId string) ([]string, error) {
 	}
 	var best []scored
 	for _, c := range counts {
-		if c.Doc < 2 || (n >= 1000 && c.Doc*20 > n) { // only this ticket has it, or one in twenty does
-			continue
-		}
 		idf := math.Log(float64(n+1) / float64(c.Doc))
 		best = append(best, scored{c.Term, (1 + math.Log(tf[c.Term])) * idf})
 	}

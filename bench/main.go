@@ -34,6 +34,8 @@ func main() {
 	replicaInterval := flag.Duration("replica-interval", 0, "with -replication: serve --replicaInterval (0: the default)")
 	replication := flag.Bool("replication", false, "measure /sendTicket with the replication off and on, and the restore, instead")
 	abuse := flag.Bool("abuse", false, "measure only the realtime abuse of issue 11 (bench/abuse.go)")
+	keep := flag.Bool("keep", false, "keep the data dir for a look afterwards")
+	search := flag.Bool("search", false, "seed text and messages, and measure search (and /sendTicket with and without the index) instead")
 	flag.Parse()
 
 	if _, err := exec.LookPath("wrk"); err != nil && !*abuse {
@@ -45,7 +47,11 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer os.RemoveAll(work)
+	if *keep {
+		log.Printf("keeping %s", work)
+	} else {
+		defer os.RemoveAll(work)
+	}
 	if *bin == "" {
 		*bin = filepath.Join(work, "ticketportal")
 		log.Printf("building %s", *bin)
@@ -57,10 +63,15 @@ func main() {
 	for _, n := range parseInts(*fanouts) {
 		maxSubs = max(maxSubs, n)
 	}
+	var text *textGen
+	if *search {
+		text = newTextGen()
+		maxSubs = 0
+	}
 	dataDir := filepath.Join(work, "pb_data")
 	log.Printf("seeding %d tickets, %d customers, %d admins", *tickets, *customers, maxSubs+2)
 	seedStart := time.Now()
-	s, err := seed(dataDir, *tickets, *customers, maxSubs)
+	s, err := seed(dataDir, *tickets, *customers, maxSubs, text)
 	if err != nil {
 		log.Fatalf("seed: %v", err)
 	}
@@ -83,6 +94,10 @@ func main() {
 	rssIdle := rssMiB(pid)
 	if *abuse {
 		runAbuse(base, pid, s)
+		return
+	}
+	if *search {
+		searchBench(base, dataDir, s, *tickets, *duration, *conns, *rounds, pid)
 		return
 	}
 

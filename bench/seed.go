@@ -23,6 +23,7 @@ type seeded struct {
 	customerName    string
 	adminToken      string
 	superAdminToken string
+	operatorToken   string   // a PocketBase superuser
 	subscriberToks  []string // admins that subscribe in the fan-out phase
 }
 
@@ -36,7 +37,10 @@ func newId() string {
 // seed migrates dataDir and fills it: customers, tickets (about 20% active,
 // 5% of those high priority, spread over a year), admins with tokens minted
 // offline (no bcrypt login per admin).
-func seed(dataDir string, tickets, customers, admins int) (*seeded, error) {
+//
+// With text set (the search bench), every ticket gets generated text and
+// about three messages, and the search index is built once at the end.
+func seed(dataDir string, tickets, customers, admins int, text *textGen) (*seeded, error) {
 	app := core.NewBaseApp(core.BaseAppConfig{DataDir: dataDir})
 	if err := app.Bootstrap(); err != nil {
 		return nil, err
@@ -97,6 +101,13 @@ func seed(dataDir string, tickets, customers, admins int) (*seeded, error) {
 		return nil, err
 	}
 
+	var restore func() error
+	if text != nil {
+		if restore, err = pauseSearchTriggers(app); err != nil {
+			return nil, err
+		}
+	}
+
 	// tickets in chunks, one transaction each
 	const chunk = 5000
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -109,17 +120,26 @@ func seed(dataDir string, tickets, customers, admins int) (*seeded, error) {
 					status = policy.StatusActive
 				}
 				created := now.Add(-time.Duration(rng.Int64N(int64(365 * 24 * time.Hour))))
+				id, content := newId(), "My order has not arrived yet, could you look into it please?"
+				if text != nil {
+					content = text.ticket(rng)
+				}
 				_, err := tx.DB().Insert(policy.Tickets, dbx.Params{
-					"id": newId(), "customerId": customerIds[c],
+					"id": id, "customerId": customerIds[c],
 					"customerUserName": fmt.Sprintf("customer%d", c), "customerFirstName": "Bench", "customerLastName": fmt.Sprint(c),
 					"userEmail":     fmt.Sprintf("customer%d@example.com", c),
-					"ticketContent": "My order has not arrived yet, could you look into it please?",
-					"isTaken":       false, "takenBy": "", "markedBy": "", "ticketStatus": status,
+					"ticketContent": content, "ticketSubject": subjectOf(content),
+					"isTaken": false, "takenBy": "", "markedBy": "", "ticketStatus": status,
 					"isHighPriority": status == policy.StatusActive && rng.IntN(20) == 0,
 					"createdAt":      stamp(created), "updatedAt": stamp(created),
 				}).Execute()
 				if err != nil {
 					return err
+				}
+				if text != nil {
+					if err := text.messages(tx, rng, id, created, stamp); err != nil {
+						return err
+					}
 				}
 			}
 			return nil
@@ -130,11 +150,29 @@ func seed(dataDir string, tickets, customers, admins int) (*seeded, error) {
 		fmt.Fprintf(os.Stderr, "\rseeded %d/%d tickets", min(start+chunk, tickets), tickets)
 	}
 	fmt.Fprintln(os.Stderr)
+	if restore != nil {
+		if err := restore(); err != nil {
+			return nil, err
+		}
+	}
 	if _, err := app.DB().NewQuery("ANALYZE").Execute(); err != nil {
 		return nil, err
 	}
 
 	out := &seeded{customerId: customerIds[0], customerName: "customer0"}
+	supers, err := app.FindCachedCollectionByNameOrId(core.CollectionNameSuperusers)
+	if err != nil {
+		return nil, err
+	}
+	op := core.NewRecord(supers)
+	op.SetEmail("operator@example.com")
+	op.SetPassword(benchPassword)
+	if err := app.Save(op); err != nil {
+		return nil, err
+	}
+	if out.operatorToken, err = op.NewAuthToken(); err != nil {
+		return nil, err
+	}
 	token := func(collection, id string) (string, error) {
 		r, err := app.FindRecordById(collection, id)
 		if err != nil {

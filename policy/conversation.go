@@ -151,3 +151,6 @@ func cutForMessage(s string) string {
 		return c
 	}, string(r))
 }
+
+// CannedReplies is the collection of canned replies.
+const CannedReplies = "cannedReplies"

@@ -75,3 +75,20 @@ const (
 	// record hooks only (nil create, update and delete rules).
 	HistoryViewRule = `@request.auth.collectionName = "admins" && (@request.auth.role = "superAdmin" || ticket.ticketStatus = "active")`
 )
+
+// Canned replies (collection cannedReplies).
+const (
+	// Staff read the shared replies and their own; customers none.
+	CannedViewRule = `@request.auth.collectionName = "admins" && (shared = true || ownerId = @request.auth.id)`
+	// Staff add replies in their own name; only a superAdmin adds a shared one.
+	CannedCreateRule = `@request.auth.collectionName = "admins" && @request.body.ownerId = @request.auth.id` +
+		` && (@request.body.shared != true || @request.auth.role = "superAdmin")`
+	// The owner edits its personal reply, a superAdmin the shared ones; only a
+	// superAdmin shares a reply; the owner never changes.
+	CannedUpdateRule = `@request.auth.collectionName = "admins" && @request.body.ownerId:isset = false` +
+		` && ((shared = false && ownerId = @request.auth.id) || (shared = true && @request.auth.role = "superAdmin"))` +
+		` && (@request.body.shared != true || @request.auth.role = "superAdmin")`
+	// The same callers delete them.
+	CannedDeleteRule = `@request.auth.collectionName = "admins"` +
+		` && ((shared = false && ownerId = @request.auth.id) || (shared = true && @request.auth.role = "superAdmin"))`
+)

@@ -14,6 +14,8 @@ func Register(app core.App) {
 		bindConversation(se)
 		bindSettings(se)
 		bindAdmins(se)
+		bindSearch(se)
+		bindCanned(se)
 		return se.Next()
 	})
 }

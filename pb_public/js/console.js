@@ -342,7 +342,9 @@ function openTicket(t) {
   renderClosed();
   renderDetail();
   $('detail').focus();
+  document.dispatchEvent(new CustomEvent('portal:ticket-open', { detail: t })); // js/search.js, js/canned.js
 }
+document.addEventListener('portal:open-ticket', (e) => openTicket(e.detail)); // a search result
 
 function closeDetail() {
   const id = state.selected && state.selected.id;

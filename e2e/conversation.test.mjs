@@ -1,4 +1,4 @@
-// Browser tests of the conversation (SPEC Part 2, "The conversation") in
+// Browser tests of the conversation in
 // the web pages: the customer's ticket page in the portal and the agents'
 // console, driven by playwright-core in Debian's Chromium against the built
 // binary. One story, step by step: each step needs the ones before it.

@@ -5,7 +5,7 @@ import (
 	m "github.com/pocketbase/pocketbase/migrations"
 )
 
-// The full-text index of tickets (SPEC.md Part 2, "Search and answers").
+// The full-text index of tickets.
 //
 // ticketSearchDocs holds one row per ticket with the text that search
 // covers, in columns: subject, content (the first text), messages (answers

@@ -6,7 +6,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/types"
 )
 
-// Canned replies (SPEC.md Part 2, "Search and answers"): answers an agent
+// Canned replies: answers an agent
 // keeps to paste. Shared ones are the team's and only superAdmins write
 // them; personal ones are their owner's. Customers never see any.
 // The rules are literals: this migration is history (policy/rules.go holds

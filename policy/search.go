@@ -2,7 +2,7 @@ package policy
 
 import "github.com/pocketbase/pocketbase/core"
 
-// Actions of search and answers (SPEC.md Part 2). They join the Allowed
+// Actions of search and answers. They join the Allowed
 // table here, beside the rest of this part's vocabulary.
 const (
 	SearchTickets  Action = "searchTickets"  // customers their own, admins active, superAdmins all

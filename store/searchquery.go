@@ -33,7 +33,7 @@ type Term struct {
 	Exclude bool
 }
 
-// ParseQuery reads the query language of SPEC.md: words, "phrases",
+// ParseQuery reads the search query language: words, "phrases",
 // prefix* and -exclusion, all of which must hold (AND). Everything else the
 // user types is text, never syntax: AND, OR, NEAR(, parentheses, colons and
 // carets are words or punctuation. Terms with no letter or digit (a lone

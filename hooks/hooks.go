@@ -15,6 +15,7 @@ func Register(app core.App) {
 	settings.Register(app)
 	bindTickets(app)
 	bindConversation(app)
+	bindSLA(app)
 	bindCounts(app)
 	bindAdmins(app)
 	bindSettings(app)

@@ -70,6 +70,7 @@ func bindRealtime(app core.App) {
 		return err
 	})
 
+	app.Store().Set(realtimeStoreKey, rt) // for the other announcers (realtime_sla.go)
 	rt.takeOverRecordEvents()
 }
 
@@ -103,13 +104,13 @@ func markedMessage(t *core.Record, m store.Mark) Marked {
 // announce sends msg to everyone in the admin room, off the request path:
 // the message is built once, and the dispatcher hands it to each member's
 // outbox.
-func (rt *realtime) announce(msg Marked) {
+func (rt *realtime) announce(msg any) {
 	if rt.app.SubscriptionsBroker().TotalClients() == 0 {
 		return // nobody to tell
 	}
 	data, err := json.Marshal(msg)
 	if err != nil {
-		rt.app.Logger().Error("marked message not encoded", "ticket", msg.TicketId, "error", err)
+		rt.app.Logger().Error("admin room message not encoded", "message", msg, "error", err)
 		return
 	}
 	rt.dispatcher.run(func() {

@@ -48,6 +48,7 @@ const (
 	DeleteTicket      Action = "deleteTicket"
 	ManageAdmins      Action = "manageAdmins"
 	JoinAdminsRoom    Action = "joinAdminsRoom"
+	ReadReports       Action = "readReports"
 )
 
 // Allowed is SPEC.md's role table: which roles may take each action.
@@ -64,6 +65,7 @@ var Allowed = map[Action][]string{
 	DeleteTicket:      {RoleSuperAdmin},
 	ManageAdmins:      {RoleSuperAdmin},
 	JoinAdminsRoom:    {RoleAdmin, RoleSuperAdmin},
+	ReadReports:       {RoleSuperAdmin},
 }
 
 // RoleOf names the role of an authenticated record ("" for a guest or an

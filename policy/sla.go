@@ -6,4 +6,3 @@ package policy
 // operator). nextDueAt and dueAt are the scheduler's and the queue's
 // bookkeeping.
 var SLAFields = []string{"firstResponseDueAt", "resolveDueAt", "firstRespondedAt", "firstRespondedBy", "resolvedAt", "slaBreached", "nextDueAt", "dueAt"}
-

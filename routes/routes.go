@@ -12,6 +12,8 @@ func Register(app core.App) {
 		bindAccounts(se)
 		bindTickets(se)
 		bindAdmins(se)
+		bindReports(se)
+		bindRatings(se)
 		return se.Next()
 	})
 }

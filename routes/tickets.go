@@ -163,13 +163,17 @@ func getUserTickets(e *core.RequestEvent) error {
 }
 
 func getAllActiveTickets(e *core.RequestEvent) error {
-	return respondList(e, "Active tickets.", listQuery{
+	q := listQuery{
 		collection: policy.Tickets,
 		where:      dbx.HashExp{"ticketStatus": policy.StatusActive},
 		countKey:   store.CountKeyStatus(policy.StatusActive),
 		orderBy:    []string{"isHighPriority DESC", "createdAt DESC", "rowid DESC"},
 		shape:      shapePage(e),
-	})
+	}
+	if err := activeQueueOrder(e, &q); err != nil {
+		return err
+	}
+	return respondList(e, "Active tickets.", q)
 }
 
 func getAllClosedTickets(e *core.RequestEvent) error {

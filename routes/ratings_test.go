@@ -211,7 +211,11 @@ func TestRateTicketRoutes(t *testing.T) {
 		all(callerWant{status: 200, content: []string{`"rating":"bad"`, `"ratingComment":"slow"`}, check: rated("bad")}))
 	asCallers(t, "clicks a tampered link", "GET", "/rateTicket?token="+url.QueryEscape(token+"x")+"&score=good", "", nil,
 		all(callerWant{status: 400, html: true, content: []string{"not valid"}, check: rated(""), events: map[string]int{"OnRecordAfterUpdateSuccess": 0}}))
-	asCallers(t, "posts with a tampered token", "POST", "/rateTicket", `{"token":"`+token[:len(token)-1]+`A","score":"good"}`, nil,
+	last := "A"
+	if strings.HasSuffix(token, "A") {
+		last = "B"
+	}
+	asCallers(t, "posts with a tampered token", "POST", "/rateTicket", `{"token":"`+token[:len(token)-1]+last+`","score":"good"}`, nil,
 		all(callerWant{status: 400, content: []string{`"status":400`}, check: rated("")}))
 	for _, c := range []struct{ name, body, field string }{
 		{"no score", `{"token":"` + token + `"}`, `"score"`},

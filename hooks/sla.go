@@ -79,7 +79,11 @@ func applyClock(app core.App, t *core.Record) error {
 	orig := t.Original()
 	sent := t.GetDateTime("createdAt").Time()
 	if sent.IsZero() {
-		sent = time.Now().UTC() // a new ticket: its createdAt is set on insert, now
+		// A new ticket: fix its createdAt now (PocketBase keeps a value set
+		// with SetRaw), so that the deadlines count from exactly it.
+		now := types.NowDateTime()
+		t.SetRaw("createdAt", now)
+		sent = now.Time()
 	}
 	if t.IsNew() || t.GetBool("isHighPriority") != orig.GetBool("isHighPriority") || t.GetDateTime("resolveDueAt").IsZero() {
 		first, resolve := sla.Due(sent, t.GetBool("isHighPriority"), settings.Get(app).SLA)

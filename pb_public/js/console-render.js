@@ -1,6 +1,7 @@
 // How the agent console draws tickets: pure functions from a ticket (and
 // a few facts about the viewer) to DOM nodes, text only.
 import { el, timeEl, parseDate } from '/js/common.js';
+import { slaBadge, slaFacts } from '/js/sla.js';
 
 // byQueueOrder: high priority first, then newest first (as the server).
 export function byQueueOrder(a, b) {
@@ -43,6 +44,7 @@ export function ticketRow(t, { selected, fresh, agentName, onOpen }) {
     el('span', { className: 'row-top' },
       t.isHighPriority ? el('span', { className: 'badge priority' }, 'High priority') : null,
       el('span', { className: `badge ${t.ticketStatus === 'closed' ? 'closed' : t.takenBy ? 'taken' : 'open'}` }, holderText(t, agentName)),
+      slaBadge(t),
       el('span', { className: 'muted small' }, timeEl(t.createdAt)),
     ),
     el('span', { className: 'row-customer' }, customerName(t)),
@@ -66,6 +68,7 @@ export function detailNodes(t, agentName) {
       el('dt', {}, 'Email'), el('dd', {}, t.userEmail || ''),
       el('dt', {}, 'Sent'), el('dd', {}, timeEl(t.createdAt)),
       el('dt', {}, 'Updated'), el('dd', {}, timeEl(t.updatedAt)),
+      ...slaFacts(t),
     ),
     el('p', { className: 'ticket-content' }, t.ticketContent),
     el('h3', {}, answers.length ? `Answers (${answers.length})` : 'No answer yet'),

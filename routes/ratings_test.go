@@ -68,7 +68,7 @@ func TestRatingByMailEndToEnd(t *testing.T) {
 	if st, body := call(t, "PATCH", base+"/markTicketStatus/"+testapp.TicketId, testapp.Token(t, testapp.Admin), `{"status":"markAsClosed"}`); st != 200 {
 		t.Fatalf("close: %d %s", st, body)
 	}
-	m := srv.WaitFor(t, "alice@example.com", "how did we do", 20*time.Second)
+	m := srv.WaitFor(t, "alice@example.com", "[#"+testapp.TicketId+"]", 20*time.Second)
 	links := ratingLink.FindAllStringSubmatch(m.Text, -1)
 	if len(links) != 2 || links[0][2] != "good" || links[1][2] != "bad" || !strings.Contains(m.HTML, "score=good") {
 		t.Fatalf("rating mail links: %v\n%s", links, m.Text)
@@ -161,7 +161,7 @@ func TestNoRatingMailWhenCSATIsOff(t *testing.T) {
 	if err := app.Save(tk); err != nil {
 		t.Fatal(err)
 	}
-	n, _ := app.CountRecords("mailOutbox", dbx.NewExp("subject LIKE '%how did we do%'"))
+	n, _ := app.CountRecords("mailOutbox", dbx.NewExp("subject LIKE '[#%'"))
 	if n != 0 {
 		t.Errorf("%d rating mails with csat off", n)
 	}
@@ -174,7 +174,7 @@ func TestNoRatingMailWhenCSATIsOff(t *testing.T) {
 	if err := app.Save(tk); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ = app.CountRecords("mailOutbox", dbx.NewExp("subject LIKE '%how did we do%'")); n != 1 {
+	if n, _ = app.CountRecords("mailOutbox", dbx.NewExp("subject = {:s}", dbx.Params{"s": "[#" + testapp.TakenTicketId + "] The app crashes on start."})); n != 1 {
 		t.Errorf("%d rating mails with csat on, want 1", n)
 	}
 }

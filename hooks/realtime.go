@@ -38,6 +38,7 @@ type realtime struct {
 
 func bindRealtime(app core.App) {
 	rt := &realtime{app: app}
+	app.Store().Set(realtimeStoreKey, rt)
 
 	// Only agents (admins, superAdmins and operators) may join the admin
 	// room; a request that asks for it on anyone else's behalf is refused
@@ -70,7 +71,6 @@ func bindRealtime(app core.App) {
 		return err
 	})
 
-	app.Store().Set(realtimeStoreKey, rt) // for the other announcers (realtime_sla.go)
 	rt.takeOverRecordEvents()
 }
 
@@ -110,7 +110,7 @@ func (rt *realtime) announce(msg any) {
 	}
 	data, err := json.Marshal(msg)
 	if err != nil {
-		rt.app.Logger().Error("admin room message not encoded", "message", msg, "error", err)
+		rt.app.Logger().Error("admin room message not encoded", "error", err)
 		return
 	}
 	rt.dispatcher.run(func() {

@@ -63,7 +63,7 @@ func BenchmarkSchedulerIdle(b *testing.B) {
 		c1 := cpuTime()
 		close(stop)
 		<-done
-		return (c1 - c0) * time.Minute / window
+		return time.Duration(float64(c1-c0) * float64(time.Minute) / float64(window)) // (no int64 overflow)
 	}
 
 	b.ResetTimer()

@@ -42,6 +42,11 @@ describe('reports page', () => {
         assert.equal((await api(portal, 'PATCH', `/markTicketStatus/${id}`, { token: agent, body: { status: 'markAsClosed' } })).status, 200);
       }
     }
+    // a third ticket, sent and answered last: newest first puts it on top,
+    // the deadline order (both wait for their close) below the invoice
+    const third = await api(portal, 'POST', '/sendTicket', { token: alice, body: { ticketContent: 'A third question.' } });
+    assert.equal(third.status, 201, JSON.stringify(third.body));
+    assert.equal((await api(portal, 'PATCH', `/sendAnswerOnTicket/${third.body.ticketId}`, { token: agent, body: { answer: 'Yes.' } })).status, 200);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   });
 
@@ -65,6 +70,12 @@ describe('reports page', () => {
       await page.getByRole('heading', { name: 'Active queue' }).waitFor(WAIT);
       // the queue shows each ticket's time left
       await page.locator('#queue .badge.sla-ok').first().waitFor(WAIT);
+      const order = () => page.locator('#queue li .row-text').allInnerTexts();
+      assert.deepEqual(await order(), ['A third question.', 'Where is my invoice?']);
+      await page.getByLabel('Soonest deadline first').check();
+      assert.deepEqual(await order(), ['Where is my invoice?', 'A third question.']);
+      await page.getByLabel('Soonest deadline first').uncheck();
+      assert.deepEqual(await order(), ['A third question.', 'Where is my invoice?']);
       await page.getByRole('link', { name: 'Reports' }).click();
       await page.getByRole('heading', { name: 'Reports' }).waitFor(WAIT);
 
@@ -80,10 +91,10 @@ describe('reports page', () => {
       const cells = (row) => row.evaluate((tr) => [...tr.cells].map((c) => c.textContent));
       const agentRow = page.locator('#agents tr', { hasText: 'agent1' });
       await agentRow.waitFor(WAIT);
-      assert.deepEqual((await cells(agentRow)).slice(0, 3), ['agent1', '2', '1']);
+      assert.deepEqual((await cells(agentRow)).slice(0, 3), ['agent1', '3', '1']);
       assert.ok(await agentRow.locator('td').nth(2).isVisible(), 'every column shows');
       const today = new Date().toISOString().slice(0, 10);
-      assert.deepEqual(await cells(page.locator('#days tr', { hasText: today })), [today, '2', '1', '1']);
+      assert.deepEqual(await cells(page.locator('#days tr', { hasText: today })), [today, '3', '1', '2']);
       // the SVG fits the screen (no sideways scrolling on a phone)
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 1, `the page scrolls sideways by ${overflow}px`);

@@ -57,8 +57,9 @@ const live = new Map(); // badge node -> ticket
 
 // slaBadge is the time-left badge of a ticket row (null when none applies).
 export function slaBadge(t) {
-  if (!nextDeadline(t)) return null;
-  const node = el('span', { className: 'badge sla' });
+  const next = nextDeadline(t);
+  if (!next) return null;
+  const node = el('span', { className: 'badge sla', 'data-due': String(next.due.getTime()) });
   paint(node, t);
   live.set(node, t);
   return node;
@@ -90,3 +91,33 @@ export function slaFacts(t) {
   }
   return out;
 }
+
+// The queue's "Soonest deadline first" switch (the order of ?sort=due): the
+// console loads the whole queue, so its rows are put in deadline order here,
+// after every render, and back in the console's own order when it is off.
+function setupQueueSort() {
+  const list = document.getElementById('queue');
+  const heading = document.getElementById('queue-heading');
+  if (!list || !heading) return;
+  const input = el('input', { type: 'checkbox', id: 'sla-sort' });
+  heading.after(el('p', { className: 'sla-sort' }, el('label', { for: 'sla-sort' }, input, ' Soonest deadline first')));
+  input.checked = localStorage.getItem('ticketportal.sortByDeadline') === '1';
+  const due = (li) => {
+    const b = li.querySelector('[data-due]');
+    return b ? Number(b.dataset.due) : Infinity;
+  };
+  const arrange = () => {
+    const items = [...list.children];
+    items.forEach((li, i) => { if (!li.dataset.order) li.dataset.order = String(i); });
+    const key = input.checked ? (a, b) => due(a) - due(b) || a.dataset.order - b.dataset.order : (a, b) => a.dataset.order - b.dataset.order;
+    const sorted = [...items].sort(key);
+    if (sorted.some((li, i) => li !== items[i])) list.append(...sorted);
+  };
+  new MutationObserver(arrange).observe(list, { childList: true });
+  input.addEventListener('change', () => {
+    localStorage.setItem('ticketportal.sortByDeadline', input.checked ? '1' : '0');
+    arrange();
+  });
+}
+
+setupQueueSort();

@@ -15,6 +15,7 @@ func Register(app core.App) {
 	settings.Register(app)
 	bindTickets(app)
 	bindConversation(app)
+	bindRecordLists(app)
 	bindSLA(app)
 	bindCounts(app)
 	bindAdmins(app)

@@ -20,7 +20,7 @@ const AdminsRoom = "adminsRoom"
 type Marked struct {
 	Event        string `json:"event"` // always "marked"
 	TicketId     string `json:"ticketId"`
-	TicketStatus string `json:"ticketStatus"` // "taken", "closed" or "high priority"
+	TicketStatus string `json:"ticketStatus"` // "taken", "closed", "high priority", "released", "reopened" or "assigned"
 	By           string `json:"by"`           // the marking account's id
 }
 
@@ -75,11 +75,23 @@ func bindRealtime(app core.App) {
 }
 
 // marksOf lists the marks that turned ticket `before` into `after`, in the
-// order take, close, prioritize.
+// order reopen, take/release/assign, close, prioritize.
 func marksOf(before, after *core.Record) []store.Mark {
 	var marks []store.Mark
-	if by := after.GetString("takenBy"); by != "" && by != before.GetString("takenBy") {
-		marks = append(marks, store.Take)
+	reopened := after.GetString("ticketStatus") == policy.StatusActive && before.GetString("ticketStatus") == policy.StatusClosed
+	if reopened {
+		marks = append(marks, store.Reopen)
+	}
+	switch holder, was := after.GetString("takenBy"), before.GetString("takenBy"); {
+	case holder == was:
+	case holder == "":
+		if !reopened { // reopening frees the ticket; that is not a release
+			marks = append(marks, store.Release)
+		}
+	case holder == after.GetString("markedBy") || after.GetString("markedBy") == "":
+		marks = append(marks, store.Take) // by the new holder (or a path that names nobody)
+	default:
+		marks = append(marks, store.Assign)
 	}
 	if after.GetString("ticketStatus") == policy.StatusClosed && before.GetString("ticketStatus") != policy.StatusClosed {
 		marks = append(marks, store.Close)

@@ -48,6 +48,16 @@ const (
 	DeleteTicket      Action = "deleteTicket"
 	ManageAdmins      Action = "manageAdmins"
 	JoinAdminsRoom    Action = "joinAdminsRoom"
+
+	// Part 2: the conversation and the settings.
+	ViewTicket     Action = "viewTicket" // which tickets: the tickets' view rule
+	ReplyTicket    Action = "replyOnTicket"
+	NoteTicket     Action = "addNoteOnTicket"
+	AssignTicket   Action = "assignTicket"
+	TagTicket      Action = "tagTicket"
+	ViewHistory    Action = "getTicketHistory"
+	ViewingTicket  Action = "viewingTicket"
+	ManageSettings Action = "portalSettings"
 	ReadReports       Action = "readReports"
 )
 
@@ -65,6 +75,14 @@ var Allowed = map[Action][]string{
 	DeleteTicket:      {RoleSuperAdmin},
 	ManageAdmins:      {RoleSuperAdmin},
 	JoinAdminsRoom:    {RoleAdmin, RoleSuperAdmin},
+	ViewTicket:        {RoleUser, RoleAdmin, RoleSuperAdmin},
+	ReplyTicket:       {RoleUser},
+	NoteTicket:        {RoleAdmin, RoleSuperAdmin},
+	AssignTicket:      {RoleSuperAdmin},
+	TagTicket:         {RoleAdmin, RoleSuperAdmin},
+	ViewHistory:       {RoleAdmin, RoleSuperAdmin},
+	ViewingTicket:     {RoleAdmin, RoleSuperAdmin},
+	ManageSettings:    {RoleSuperAdmin},
 	ReadReports:       {RoleSuperAdmin},
 }
 

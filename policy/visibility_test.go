@@ -3,6 +3,7 @@ package policy_test
 import (
 	"testing"
 
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 
 	"ticketportal/policy"
@@ -59,6 +60,12 @@ func TestTicketVisibleAgreesWithTheRules(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := policy.TicketVisible(auth, tk.GetString("customerId"), tk.GetString("ticketStatus"))
+			// the record API's narrowing filter never hides a visible ticket
+			if narrow := policy.ListNarrowing(auth, policy.Tickets); got && narrow != "" {
+				if _, err := app.FindFirstRecordByFilter(policy.Tickets, "id = {:id} && "+narrow, dbx.Params{"id": tk.Id}); err != nil {
+					t.Errorf("%s: ticket %s is visible but does not match %s", name, tk.Id, narrow)
+				}
+			}
 			if got != want {
 				t.Errorf("%s on ticket %s (%s): TicketVisible %v, rule %v", name, tk.Id, tk.GetString("ticketStatus"), got, want)
 			}
@@ -82,6 +89,11 @@ func TestTicketVisibleAgreesWithTheRules(t *testing.T) {
 					t.Fatal(err)
 				}
 				gotMessage := policy.MessageVisible(auth, tk.GetString("customerId"), tk.GetString("ticketStatus"), kind)
+				if narrow := policy.ListNarrowing(auth, policy.Messages); gotMessage && narrow != "" {
+					if _, err := app.FindFirstRecordByFilter(policy.Messages, "id = {:id} && "+narrow, dbx.Params{"id": m.Id}); err != nil {
+						t.Errorf("%s: message %s is visible but does not match %s", name, m.Id, narrow)
+					}
+				}
 				if gotMessage != wantMessage {
 					t.Errorf("%s on a %s of ticket %s (%s): MessageVisible %v, messages rule %v", name, kind, tk.Id, tk.GetString("ticketStatus"), gotMessage, wantMessage)
 				}

@@ -163,27 +163,52 @@ func getUserTickets(e *core.RequestEvent) error {
 }
 
 func getAllActiveTickets(e *core.RequestEvent) error {
+	f, err := queueFilter(e, true)
+	if err != nil {
+		return err
+	}
 	q := listQuery{
 		collection: policy.Tickets,
-		where:      dbx.HashExp{"ticketStatus": policy.StatusActive},
-		countKey:   store.CountKeyStatus(policy.StatusActive),
+		where:      filtered(dbx.HashExp{"ticketStatus": policy.StatusActive}, f),
+		countKey:   countKeyUnless(f, store.CountKeyStatus(policy.StatusActive)),
 		orderBy:    []string{"isHighPriority DESC", "createdAt DESC", "rowid DESC"},
 		shape:      shapePage(e),
 	}
-	if err := activeQueueOrder(e, &q); err != nil {
+	if err := activeQueueOrder(e, &q, f); err != nil {
 		return err
 	}
 	return respondList(e, "Active tickets.", q)
 }
 
 func getAllClosedTickets(e *core.RequestEvent) error {
+	f, err := queueFilter(e, false)
+	if err != nil {
+		return err
+	}
 	return respondList(e, "Closed tickets.", listQuery{
 		collection: policy.Tickets,
-		where:      dbx.HashExp{"ticketStatus": policy.StatusClosed},
-		countKey:   store.CountKeyStatus(policy.StatusClosed),
+		where:      filtered(dbx.HashExp{"ticketStatus": policy.StatusClosed}, f),
+		countKey:   countKeyUnless(f, store.CountKeyStatus(policy.StatusClosed)),
 		orderBy:    []string{"createdAt DESC", "rowid DESC"},
 		shape:      shapePage(e),
 	})
+}
+
+// filtered adds the list filters to a list's condition.
+func filtered(where dbx.Expression, f store.QueueFilter) dbx.Expression {
+	if w := f.Where(); w != nil {
+		return dbx.And(where, w)
+	}
+	return where
+}
+
+// countKeyUnless is the list's counter when no filter narrows it (a
+// filtered list is counted).
+func countKeyUnless(f store.QueueFilter, key string) string {
+	if f.Empty() {
+		return key
+	}
+	return ""
 }
 
 // callerInfo is the request info the collection rules are checked with (the

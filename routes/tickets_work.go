@@ -56,13 +56,26 @@ func markTicketStatus(e *core.RequestEvent) error {
 	if err := readJSON(e, &in); err != nil {
 		return err
 	}
-	marks := map[string]store.Mark{"markAsTaken": store.Take, "markAsClosed": store.Close}
+	marks := map[string]store.Mark{"markAsTaken": store.Take, "markAsClosed": store.Close, "markAsReleased": store.Release, "markAsReopened": store.Reopen}
+	const one = "Must be markAsTaken, markAsClosed, markAsReleased or markAsReopened."
 	if in.Status == nil || *in.Status == "" {
-		return fieldError(e, "The status is missing.", "status", "validation_required", "Must be markAsTaken or markAsClosed.")
+		return fieldError(e, "The status is missing.", "status", "validation_required", one)
 	}
 	m, ok := marks[*in.Status]
 	if !ok {
-		return fieldError(e, "The status must be markAsTaken or markAsClosed.", "status", "validation_invalid_value", "Must be markAsTaken or markAsClosed.")
+		return fieldError(e, "The status must be markAsTaken, markAsClosed, markAsReleased or markAsReopened.", "status", "validation_invalid_value", one)
+	}
+	superAdmin := policy.Can(e.Auth, policy.MarkHighPriority) // superAdmins and operators
+	switch m {
+	case store.Reopen:
+		if !superAdmin {
+			return e.ForbiddenError("Only a superAdmin may reopen a ticket.", nil)
+		}
+	case store.Release:
+		if _, err := store.ReleaseTicket(e.App, t.Id, e.Auth.Id, superAdmin); err != nil {
+			return ticketError(e, err)
+		}
+		return e.JSON(http.StatusOK, markResponse{Message: "The ticket is free.", TicketId: t.Id, TicketStatus: string(m)})
 	}
 	return mark(e, t.Id, m)
 }
@@ -88,6 +101,7 @@ func mark(e *core.RequestEvent, ticketId string, m store.Mark) error {
 		store.Take:       "The ticket is taken by you.",
 		store.Close:      "The ticket is closed.",
 		store.Prioritize: "The ticket is now high priority.",
+		store.Reopen:     "The ticket is reopened.",
 	}
 	return e.JSON(http.StatusOK, markResponse{Message: messages[m], TicketId: ticketId, TicketStatus: string(m)})
 }
@@ -101,6 +115,8 @@ func ticketError(e *core.RequestEvent, err error) error {
 		return e.NotFoundError("There is no ticket with this id.", nil)
 	case errors.Is(err, store.ErrClosed):
 		return e.Error(http.StatusConflict, "This ticket is closed.", nil)
+	case errors.Is(err, store.ErrNotHolder):
+		return e.ForbiddenError("Only the admin holding this ticket or a superAdmin may release it.", nil)
 	case errors.As(err, &held):
 		return e.Error(http.StatusConflict, "This ticket is already taken by "+holderName(e.App, held.By)+".", nil)
 	}

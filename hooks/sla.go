@@ -72,6 +72,7 @@ func bindSLA(app core.App) {
 	})
 
 	bindScheduler(app)
+	bindStaffOnlyFilters(app)
 }
 
 // applyClock sets the service-level fields of t from its data.

@@ -240,3 +240,20 @@ func TestSLABreachAnnouncedWithinSeconds(t *testing.T) {
 	}
 	t.Logf("a 3 s deadline was announced %s after sending", took)
 }
+
+// A customer cannot subscribe with a filter on a staff-only field (it would
+// hear only the tickets that match).
+func TestRealtimeRefusesFiltersOnStaffOnlyFields(t *testing.T) {
+	app := testapp.New(t)
+	url := testapp.Serve(t, app)
+	topic := `tickets/*?options={"query":{"filter":"slaBreached='resolve'"}}`
+	if got := testapp.ConnectSSE(t, url).Subscribe(testapp.Token(t, testapp.Owner), topic); got != 400 {
+		t.Errorf("customer subscribes with a staff-only filter: %d, want 400", got)
+	}
+	if got := testapp.ConnectSSE(t, url).Subscribe(testapp.Token(t, testapp.Owner), `tickets/*?options={"query":{"filter":"ticketStatus='active'"}}`); got != 204 {
+		t.Errorf("customer subscribes with its own filter: %d, want 204", got)
+	}
+	if got := testapp.ConnectSSE(t, url).Subscribe(testapp.Token(t, testapp.Admin), topic); got != 204 {
+		t.Errorf("admin subscribes with the filter: %d, want 204", got)
+	}
+}

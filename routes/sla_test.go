@@ -3,6 +3,7 @@ package routes_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -160,4 +161,22 @@ func TestActiveQueueSortRoute(t *testing.T) {
 		acctRun(t, "sort="+bad, http.MethodGet, "/getAllActiveTickets?sort="+bad, "", testapp.Headers(t, testapp.Admin), nil,
 			callerWant{status: 400, content: []string{`"sort"`}})
 	}
+}
+
+// A customer cannot learn a staff-only field by filtering or sorting the
+// record API on it; staff can.
+func TestStaffOnlyFieldsCannotBeFilteredByCustomers(t *testing.T) {
+	for _, u := range []string{
+		"/api/collections/tickets/records?filter=" + url.QueryEscape(`slaBreached=""`),
+		"/api/collections/tickets/records?filter=" + url.QueryEscape(`firstResponseDueAt<@now`),
+		"/api/collections/tickets/records?sort=dueAt",
+		"/api/collections/messages/records?filter=" + url.QueryEscape(`ticket.resolveDueAt>@now`),
+	} {
+		acctRun(t, "owner filters "+u, http.MethodGet, u, "", testapp.Headers(t, testapp.Owner), nil,
+			callerWant{status: 400, content: []string{"staff-only"}})
+		acctRun(t, "admin filters "+u, http.MethodGet, u, "", testapp.Headers(t, testapp.Admin), nil,
+			callerWant{status: 200, content: []string{`"items":`}})
+	}
+	acctRun(t, "owner filters on its own fields", http.MethodGet, "/api/collections/tickets/records?filter="+url.QueryEscape(`ticketStatus="active"`)+"&sort=-createdAt", "",
+		testapp.Headers(t, testapp.Owner), nil, callerWant{status: 200, content: []string{`"totalItems":2`}})
 }

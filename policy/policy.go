@@ -58,7 +58,7 @@ const (
 	ViewHistory    Action = "getTicketHistory"
 	ViewingTicket  Action = "viewingTicket"
 	ManageSettings Action = "portalSettings"
-	ReadReports       Action = "readReports"
+	ReadReports    Action = "readReports"
 )
 
 // Allowed is SPEC.md's role table: which roles may take each action.

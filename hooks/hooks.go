@@ -18,6 +18,7 @@ func Register(app core.App) {
 	bindTickets(app)
 	bindConversation(app)
 	bindRecordLists(app)
+	bindSLA(app)
 	bindCounts(app)
 	bindAdmins(app)
 	bindIntegrity(app)

@@ -62,7 +62,7 @@ var HistoryEvents = []string{
 // surface (custom routes, record API view/list/expand, realtime): the hook
 // in hooks/conversation.go hides them from every non-staff requester. Later
 // work (service levels) appends its fields here.
-var StaffOnlyTicketFields = []string{"tags"}
+var StaffOnlyTicketFields = append([]string{"tags"}, SLAFields...)
 
 // MessageVisible is the Go twin of MessagesViewRule: whoever may see the
 // ticket sees its answers and replies; notes are for staff only.

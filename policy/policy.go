@@ -58,6 +58,7 @@ const (
 	ViewHistory    Action = "getTicketHistory"
 	ViewingTicket  Action = "viewingTicket"
 	ManageSettings Action = "portalSettings"
+	ReadReports    Action = "readReports"
 )
 
 // Allowed is the product's role table: which roles may take each action.
@@ -82,6 +83,7 @@ var Allowed = map[Action][]string{
 	ViewHistory:       {RoleAdmin, RoleSuperAdmin},
 	ViewingTicket:     {RoleAdmin, RoleSuperAdmin},
 	ManageSettings:    {RoleSuperAdmin},
+	ReadReports:       {RoleSuperAdmin},
 }
 
 // RoleOf names the role of an authenticated record ("" for a guest or an

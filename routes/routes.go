@@ -16,6 +16,8 @@ func Register(app core.App) {
 		bindAdmins(se)
 		bindSearch(se)
 		bindCanned(se)
+		bindReports(se)
+		bindRatings(se)
 		return se.Next()
 	})
 }

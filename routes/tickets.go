@@ -172,13 +172,17 @@ func getAllActiveTickets(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	return respondList(e, "Active tickets.", listQuery{
+	q := listQuery{
 		collection: policy.Tickets,
 		where:      filtered(dbx.HashExp{"ticketStatus": policy.StatusActive}, f),
 		countKey:   countKeyUnless(f, store.CountKeyStatus(policy.StatusActive)),
 		orderBy:    []string{"isHighPriority DESC", "createdAt DESC", "rowid DESC"},
 		shape:      shapePage(e),
-	})
+	}
+	if err := activeQueueOrder(e, &q, f); err != nil {
+		return err
+	}
+	return respondList(e, "Active tickets.", q)
 }
 
 func getAllClosedTickets(e *core.RequestEvent) error {

@@ -30,10 +30,11 @@ const (
 	InboundOff       = "off"
 )
 
-// Target is one priority's service-level targets, in minutes.
+// Target is one priority's service-level targets, in minutes (fractional
+// minutes allowed: 0.05 is 3 s).
 type Target struct {
-	FirstResponseMinutes int `json:"firstResponseMinutes"`
-	ResolveMinutes       int `json:"resolveMinutes"`
+	FirstResponseMinutes float64 `json:"firstResponseMinutes"`
+	ResolveMinutes       float64 `json:"resolveMinutes"`
 }
 
 // SLA holds the targets by priority.
@@ -77,6 +78,7 @@ const (
 	MaxAttachmentMBMax  = 1024
 	MaxAttachmentsMax   = 100
 	MaxSLAMinutes       = 525600 // a year
+	MinSLAMinutes       = 0.01   // 0.6 s
 )
 
 // Keys are the settings' keys, in the order of the table in docs/settings.md.
@@ -106,8 +108,8 @@ func (s Settings) Validate() validation.Errors {
 		errs["maxAttachments"] = validation.NewError("validation_out_of_range", fmt.Sprintf("Must be a whole number from 0 to %d.", MaxAttachmentsMax))
 	}
 	for _, t := range []Target{s.SLA.High, s.SLA.Normal} {
-		if t.FirstResponseMinutes < 1 || t.FirstResponseMinutes > MaxSLAMinutes || t.ResolveMinutes < 1 || t.ResolveMinutes > MaxSLAMinutes {
-			errs["sla"] = validation.NewError("validation_out_of_range", fmt.Sprintf("Every target must be a whole number of minutes from 1 to %d, for high and normal.", MaxSLAMinutes))
+		if !(t.FirstResponseMinutes >= MinSLAMinutes && t.FirstResponseMinutes <= MaxSLAMinutes && t.ResolveMinutes >= MinSLAMinutes && t.ResolveMinutes <= MaxSLAMinutes) {
+			errs["sla"] = validation.NewError("validation_out_of_range", fmt.Sprintf("Every target must be a number of minutes from %g to %d, for high and normal.", MinSLAMinutes, MaxSLAMinutes))
 		}
 	}
 	if len(errs) == 0 {

@@ -1,6 +1,7 @@
 // How the agent console draws tickets: pure functions from a ticket (and
 // a few facts about the viewer) to DOM nodes, text only.
 import { el, timeEl, parseDate, messagesOf, subjectOf, attachmentLinks } from '/js/common.js';
+import { slaBadge, slaFacts } from '/js/sla.js';
 
 // byQueueOrder: high priority first, then newest first (as the server).
 export function byQueueOrder(a, b) {
@@ -46,6 +47,7 @@ export function ticketRow(t, { selected, fresh, agentName, onOpen, presence }) {
       t.isHighPriority ? el('span', { className: 'badge priority' }, 'High priority') : null,
       el('span', { className: `badge ${t.ticketStatus === 'closed' ? 'closed' : t.takenBy ? 'taken' : 'open'}` }, holderText(t, agentName)),
       t.ticketStatus === 'active' && t.waitingOn === 'agent' ? el('span', { className: 'badge waiting' }, 'Waiting on us') : null,
+      slaBadge(t),
       el('span', { className: 'muted small' }, timeEl(t.createdAt)),
     ),
     el('span', { className: 'row-customer' }, customerName(t)),
@@ -112,6 +114,7 @@ export function detailNodes(t, agentName) {
       el('dt', {}, 'Sent'), el('dd', {}, timeEl(t.createdAt)),
       el('dt', {}, 'Updated'), el('dd', {}, timeEl(t.updatedAt)),
       t.followUpOf ? [el('dt', {}, 'Follows up'), el('dd', {}, el('code', {}, t.followUpOf))] : null,
+      ...slaFacts(t),
     ),
     el('p', { className: 'ticket-content' }, t.ticketContent),
     attachmentLinks(t.attachments),

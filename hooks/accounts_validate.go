@@ -44,6 +44,9 @@ func bindAccountRules(app core.App) {
 				if !e.Record.IsNew() && value == e.Record.Original().GetString(field) {
 					continue
 				}
+				if field == "mobileNumber" && value == "" {
+					continue // optional since customers also come by mail (the sign-up route still asks for it)
+				}
 				if err := validate.Field(value, rules); err != nil {
 					errs[field] = err
 				}

@@ -37,6 +37,7 @@ type realtime struct {
 	limits     RealtimeLimits
 	revoked    revokedSet
 	conns      connCounts
+	index      subscriberIndex
 }
 
 func bindRealtime(app core.App) {
@@ -49,6 +50,7 @@ func bindRealtime(app core.App) {
 	rt.out.maxMessages, rt.out.maxBytes, rt.out.full = limits.QueuedMessages, limits.QueuedBytes, rt.cut
 	rt.bindRevocation()
 	rt.bindRealtimeLimits()
+	rt.bindSubscriberIndex()
 
 	// Only agents (admins, superAdmins and operators) may join the admin
 	// room; a request that asks for it on anyone else's behalf is refused

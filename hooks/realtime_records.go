@@ -180,15 +180,13 @@ func (rt *realtime) fanOutEvent(action string, ev *event, part fanOutPart, emit 
 	for p := range topics {
 		prefixes = append(prefixes, p)
 	}
-	clients := rt.app.SubscriptionsBroker().Clients()
+	clients := rt.audience(ev)
 	if len(clients) == 0 {
 		return
 	}
 	parts := make([][]subscriptions.Client, fanOutWorkers())
-	i := 0
-	for _, client := range clients {
+	for i, client := range clients {
 		parts[i%len(parts)] = append(parts[i%len(parts)], client)
-		i++
 	}
 	var wg sync.WaitGroup
 	for _, p := range parts {
@@ -199,6 +197,24 @@ func (rt *realtime) fanOutEvent(action string, ev *event, part fanOutPart, emit 
 		})
 	}
 	wg.Wait()
+}
+
+// audience is the clients that may hear the event: while the policy
+// decides both rules of its collection, the agents, the others and the
+// ticket's customer (subscriberIndex); else every client.
+func (rt *realtime) audience(ev *event) []subscriptions.Client {
+	broker := rt.app.SubscriptionsBroker()
+	c := ev.record.Collection()
+	if ev.policyDecides(c.ListRule) && ev.policyDecides(c.ViewRule) {
+		state, ok := ev.ticket()
+		return rt.index.audience(broker, state[0], ok)
+	}
+	all := broker.Clients()
+	out := make([]subscriptions.Client, 0, len(all))
+	for _, client := range all {
+		out = append(out, client)
+	}
+	return out
 }
 
 // toClient hands client the event's messages for each of its subscriptions

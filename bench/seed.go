@@ -24,6 +24,7 @@ type seeded struct {
 	adminToken      string
 	superAdminToken string
 	subscriberToks  []string // admins that subscribe in the fan-out phase
+	customerToks    []string // customers 1.. that subscribe in the scale phase (customer0 sends)
 }
 
 const benchPassword = "bench-password-1"
@@ -36,7 +37,7 @@ func newId() string {
 // seed migrates dataDir and fills it: customers, tickets (about 20% active,
 // 5% of those high priority, spread over a year), admins with tokens minted
 // offline (no bcrypt login per admin).
-func seed(dataDir string, tickets, customers, admins int) (*seeded, error) {
+func seed(dataDir string, tickets, customers, admins, customerSubs int) (*seeded, error) {
 	app := core.NewBaseApp(core.BaseAppConfig{DataDir: dataDir})
 	if err := app.Bootstrap(); err != nil {
 		return nil, err
@@ -157,6 +158,13 @@ func seed(dataDir string, tickets, customers, admins int) (*seeded, error) {
 			return nil, err
 		}
 		out.subscriberToks = append(out.subscriberToks, t)
+	}
+	for i := 1; i <= customerSubs && i < customers; i++ {
+		t, err := token(policy.Users, customerIds[i])
+		if err != nil {
+			return nil, err
+		}
+		out.customerToks = append(out.customerToks, t)
 	}
 	return out, nil
 }

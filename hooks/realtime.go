@@ -46,6 +46,7 @@ func bindRealtime(app core.App) {
 		// a misconfigured bound must not go unnoticed: refuse to start
 		app.OnBootstrap().BindFunc(func(e *core.BootstrapEvent) error { return err })
 	}
+	bindBenchSwitches(app)
 	rt := &realtime{app: app, limits: limits}
 	rt.out.maxMessages, rt.out.maxBytes, rt.out.full = limits.QueuedMessages, limits.QueuedBytes, rt.cut
 	rt.bindRevocation()

@@ -161,12 +161,25 @@ func (x *subscriberIndex) resync(broker *subscriptions.Broker) {
 	}
 }
 
+// member is a client listed by audience, with the auth it has now and
+// whether its class's members (all alike for the policy) may hear the
+// event: known tells the class is one of those, visible its answer.
+type member struct {
+	client  subscriptions.Client
+	auth    *core.Record
+	known   bool
+	visible bool
+}
+
 // audience lists the clients that may hear an event about a ticket of
 // customerId (known: false when the ticket could not be read, so only the
 // agents and others are listed), after a resync if the index and the
-// broker disagree. A listed client whose auth changed since it was indexed
-// is re-indexed on the way.
-func (x *subscriberIndex) audience(broker *subscriptions.Broker, customerId string, known bool) []subscriptions.Client {
+// broker disagree. visible decides a class by one of its members (all
+// members of a class but others are alike for the policy); the members of
+// a class that may not hear the event are left out. A listed client whose
+// auth changed since it was indexed is re-indexed on the way and decided
+// on its own.
+func (x *subscriberIndex) audience(broker *subscriptions.Broker, customerId string, known bool, visible func(*core.Record) bool) []member {
 	if x.size() != broker.TotalClients() {
 		x.resync(broker)
 	}
@@ -174,21 +187,39 @@ func (x *subscriberIndex) audience(broker *subscriptions.Broker, customerId stri
 	if known && customerId != "" {
 		classes = append(classes, customerClass+customerId)
 	}
-	var out, stale []subscriptions.Client
+	var out []member
+	var stale []subscriptions.Client
 	x.mu.RLock()
 	for _, class := range classes {
-		for c := range x.classes[class] {
-			out = append(out, c)
-			if clientAuth(c) != x.entries[c].auth {
+		members := x.classes[class]
+		if len(members) == 0 {
+			continue
+		}
+		alike, hears := class != othersClass, false
+		if alike {
+			for c := range members {
+				hears = visible(x.entries[c].auth)
+				break
+			}
+		}
+		for c := range members {
+			auth := x.entries[c].auth
+			if now := clientAuth(c); now != auth {
 				stale = append(stale, c)
+				out = append(out, member{client: c, auth: now})
+				continue
+			}
+			if !alike {
+				out = append(out, member{client: c, auth: auth})
+			} else if hears {
+				out = append(out, member{client: c, auth: auth, known: true, visible: true})
 			}
 		}
 	}
 	x.mu.RUnlock()
 	if len(stale) > 0 {
 		// a client whose auth changed without passing through the portal's
-		// hooks (a test setting it): its new class is only ever narrower,
-		// except from guest, and others are always listed
+		// hooks (a test setting it)
 		x.mu.Lock()
 		for _, c := range stale {
 			if _, ok := x.entries[c]; ok {

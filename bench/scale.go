@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log"
 	"net/http"
 	"os"
@@ -376,10 +377,11 @@ func openScaleSubscriber(client *http.Client, base, token string, customer bool,
 		cancel()
 		return nil, err
 	}
+	msg, _ := io.ReadAll(io.LimitReader(sres.Body, 512))
 	sres.Body.Close()
 	if sres.StatusCode != http.StatusNoContent {
 		cancel()
-		return nil, fmt.Errorf("subscribe: status %d", sres.StatusCode)
+		return nil, fmt.Errorf("subscribe: status %d: %s", sres.StatusCode, msg)
 	}
 	return &subscriber{cancel: cancel}, nil
 }

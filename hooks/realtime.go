@@ -52,7 +52,6 @@ func bindRealtime(app core.App) {
 	rt.bindRevocation()
 	rt.bindRealtimeLimits()
 	rt.bindSubscriberIndex()
-	rt.bindBatchedFlush()
 
 	// Only agents (admins, superAdmins and operators) may join the admin
 	// room; a request that asks for it on anyone else's behalf is refused

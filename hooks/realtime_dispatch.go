@@ -189,21 +189,3 @@ func (o *outbox) drop(c subscriptions.Client) {
 func (o *outbox) waiting() int {
 	return int(o.senders.Load())
 }
-
-// pending tells that client c has a message waiting in the outbox that
-// it may still receive (its send-time check asked now).
-func (o *outbox) pending(c subscriptions.Client) bool {
-	v, ok := o.queues.Load(c)
-	if !ok {
-		return false
-	}
-	q := v.(*queue)
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	for _, d := range q.items {
-		if d.stillAllowed == nil || d.stillAllowed(c) {
-			return true
-		}
-	}
-	return false
-}

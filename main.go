@@ -17,6 +17,7 @@ import (
 	"ticketportal/commands"
 	"ticketportal/durability"
 	"ticketportal/hooks"
+	"ticketportal/inbound"
 	"ticketportal/metrics"
 	_ "ticketportal/migrations"
 	"ticketportal/replicate"
@@ -54,6 +55,7 @@ func main() {
 	routes.Register(app)
 	metrics.Register(app)
 	replicate.Register(app, app.RootCmd)
+	inbound.Register(app, app.RootCmd)
 
 	// the pages at "/", bound last so that the portal's routes win.
 	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{

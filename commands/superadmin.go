@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 
+	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/spf13/cobra"
 
 	"ticketportal/policy"
+	"ticketportal/store"
+	"ticketportal/validate"
 )
 
 // NewSuperadminCommand returns `superadmin upsert EMAIL USERNAME PASSWORD`.
@@ -47,6 +50,13 @@ func NewSuperadminCommand(app core.App) *cobra.Command {
 // resets the password, role and user name of the admin that has it. It
 // reports whether the account was created.
 func UpsertSuperAdmin(app core.App, email, userName, password string) (bool, error) {
+	if err := (validation.Errors{
+		"email":    validate.Field(email, validate.EmailRules),
+		"userName": validate.Field(userName, validate.UserNameRules),
+		"password": validate.Field(password, validate.PasswordRules),
+	}).Filter(); err != nil {
+		return false, fmt.Errorf("invalid superAdmin: %w", err)
+	}
 	admin, err := app.FindAuthRecordByEmail(policy.Admins, email)
 	created := false
 	switch {
@@ -63,7 +73,7 @@ func UpsertSuperAdmin(app core.App, email, userName, password string) (bool, err
 	}
 	admin.Set("userName", userName)
 	admin.Set("role", policy.RoleSuperAdmin)
-	admin.SetPassword(password)
+	store.SetPassword(admin, password)
 	admin.SetVerified(true)
 	if err := app.Save(admin); err != nil {
 		return false, err

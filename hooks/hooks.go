@@ -3,12 +3,21 @@
 // API, the dashboard, the batch API.
 package hooks
 
-import "github.com/pocketbase/pocketbase/core"
+import (
+	"github.com/pocketbase/pocketbase/core"
+
+	"ticketportal/settings"
+)
 
 // Register binds every hook of the portal to app.
 func Register(app core.App) {
 	bindAccounts(app)
+	bindAccountRules(app)
+	bindThrottles(app)
+	settings.Register(app)
 	bindTickets(app)
+	bindConversation(app)
+	bindRecordLists(app)
 	bindCounts(app)
 	bindAdmins(app)
 	bindIntegrity(app)

@@ -14,7 +14,7 @@ import (
 
 // integrityCollections are the collections whose writes the integrity
 // triggers check (store/integrity.go, docs/integrity.md).
-var integrityCollections = []string{policy.Users, policy.Admins, policy.Tickets, policy.Answers}
+var integrityCollections = []string{policy.Users, policy.Admins, policy.Tickets, policy.Messages}
 
 func bindIntegrity(app core.App) {
 	// A write the triggers refuse fails with a *store.IntegrityError instead

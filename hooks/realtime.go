@@ -20,7 +20,7 @@ const AdminsRoom = "adminsRoom"
 type Marked struct {
 	Event        string `json:"event"` // always "marked"
 	TicketId     string `json:"ticketId"`
-	TicketStatus string `json:"ticketStatus"` // "taken", "closed" or "high priority"
+	TicketStatus string `json:"ticketStatus"` // "taken", "closed", "high priority", "released", "reopened" or "assigned"
 	By           string `json:"by"`           // the marking account's id
 }
 
@@ -52,6 +52,7 @@ func bindRealtime(app core.App) {
 	rt.bindRevocation()
 	rt.bindRealtimeLimits()
 	rt.bindSubscriberIndex()
+	app.Store().Set(realtimeStoreKey, rt)
 
 	// Only agents (admins, superAdmins and operators) may join the admin
 	// room; a request that asks for it on anyone else's behalf is refused
@@ -88,11 +89,23 @@ func bindRealtime(app core.App) {
 }
 
 // marksOf lists the marks that turned ticket `before` into `after`, in the
-// order take, close, prioritize.
+// order reopen, take/release/assign, close, prioritize.
 func marksOf(before, after *core.Record) []store.Mark {
 	var marks []store.Mark
-	if by := after.GetString("takenBy"); by != "" && by != before.GetString("takenBy") {
-		marks = append(marks, store.Take)
+	reopened := after.GetString("ticketStatus") == policy.StatusActive && before.GetString("ticketStatus") == policy.StatusClosed
+	if reopened {
+		marks = append(marks, store.Reopen)
+	}
+	switch holder, was := after.GetString("takenBy"), before.GetString("takenBy"); {
+	case holder == was:
+	case holder == "":
+		if !reopened { // reopening frees the ticket; that is not a release
+			marks = append(marks, store.Release)
+		}
+	case holder == after.GetString("markedBy") || after.GetString("markedBy") == "":
+		marks = append(marks, store.Take) // by the new holder (or a path that names nobody)
+	default:
+		marks = append(marks, store.Assign)
 	}
 	if after.GetString("ticketStatus") == policy.StatusClosed && before.GetString("ticketStatus") != policy.StatusClosed {
 		marks = append(marks, store.Close)
@@ -117,13 +130,13 @@ func markedMessage(t *core.Record, m store.Mark) Marked {
 // announce sends msg to everyone in the admin room, off the request path:
 // the message is built once, and the dispatcher hands it to each member's
 // outbox.
-func (rt *realtime) announce(msg Marked) {
+func (rt *realtime) announce(msg any) {
 	if rt.app.SubscriptionsBroker().TotalClients() == 0 {
 		return // nobody to tell
 	}
 	data, err := json.Marshal(msg)
 	if err != nil {
-		rt.app.Logger().Error("marked message not encoded", "ticket", msg.TicketId, "error", err)
+		rt.app.Logger().Error("admin room message not encoded", "error", err)
 		return
 	}
 	rt.dispatcher.run(func() {

@@ -30,7 +30,7 @@ func newEvent(app core.App, record *core.Record) *event {
 func (ev *event) key() string { return ev.recordKey }
 
 // allowed applies a collection rule to one subscriber. While the tickets'
-// and answers' rules are the policy's own, it decides with
+// and messages' rules are the policy's own, it decides with
 // policy.TicketVisible (checked against the rules by the policy tests)
 // instead of one query per subscriber; any other rule is evaluated by
 // PocketBase.
@@ -40,10 +40,13 @@ func (ev *event) allowed(info *core.RequestInfo, rule *string) bool {
 	}
 	if rule != nil {
 		switch name := ev.record.Collection().Name; {
-		case name == policy.Tickets && *rule == policy.TicketsViewRule,
-			name == policy.Answers && *rule == policy.AnswersViewRule:
+		case name == policy.Tickets && *rule == policy.TicketsViewRule:
 			if state, ok := ev.ticket(); ok {
 				return policy.TicketVisible(info.Auth, state[0], state[1])
+			}
+		case name == policy.Messages && *rule == policy.MessagesViewRule:
+			if state, ok := ev.ticket(); ok {
+				return policy.MessageVisible(info.Auth, state[0], state[1], ev.record.GetString("kind"))
 			}
 		}
 	}
@@ -60,21 +63,28 @@ func (ev *event) policyDecides(rule *string) bool {
 	switch ev.record.Collection().Name {
 	case policy.Tickets:
 		return *rule == policy.TicketsViewRule
-	case policy.Answers:
-		return *rule == policy.AnswersViewRule
+	case policy.Messages:
+		return *rule == policy.MessagesViewRule
 	}
 	return false
 }
 
 // visibleTo is allowed for a subscriber with no options: a superuser
-// hears everything, anyone else what policy.TicketVisible allows (only
-// asked when policyDecides the rule).
+// hears everything, anyone else what policy.TicketVisible (or, for a
+// message, policy.MessageVisible) allows (only asked when policyDecides the
+// rule).
 func (ev *event) visibleTo(auth *core.Record) bool {
 	if auth != nil && auth.IsSuperuser() {
 		return true
 	}
 	state, ok := ev.ticket()
-	return ok && policy.TicketVisible(auth, state[0], state[1])
+	if !ok {
+		return false
+	}
+	if ev.record.Collection().Name == policy.Messages {
+		return policy.MessageVisible(auth, state[0], state[1], ev.record.GetString("kind"))
+	}
+	return policy.TicketVisible(auth, state[0], state[1])
 }
 
 // refusedByPolicy tells that no subscription of a client authenticated as
@@ -90,11 +100,11 @@ func (ev *event) refusedByPolicy(auth *core.Record) bool {
 }
 
 // ticket is the customer and status of the ticket the event is about: the
-// record itself, or an answer's ticket (read once per event).
+// record itself, or a message's ticket (read once per event).
 func (ev *event) ticket() ([2]string, bool) {
 	ev.ticketOnce.Do(func() {
 		t := ev.record
-		if t.Collection().Name == policy.Answers {
+		if t.Collection().Name == policy.Messages {
 			var err error
 			if t, err = ev.app.FindRecordById(policy.Tickets, t.GetString("ticket")); err != nil {
 				return

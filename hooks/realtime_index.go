@@ -9,7 +9,7 @@ import (
 	"ticketportal/policy"
 )
 
-// Subscribers indexed by what they can hear, so that a ticket or answer
+// Subscribers indexed by what they can hear, so that a ticket or message
 // event visits only the clients that may hear it: the agents (admins,
 // superAdmins, operators), the one customer the ticket belongs to, and the
 // rest (guests and accounts the policy does not know, which the policy

@@ -68,7 +68,7 @@ func fanOutWorkers() int {
 var pocketBaseBroadcasts atomic.Bool
 
 func (rt *realtime) takeOverRecordEvents() {
-	collections := []string{policy.Tickets, policy.Answers}
+	collections := []string{policy.Tickets, policy.Messages}
 
 	// Priority -99, bound before apis.NewRouter binds PocketBase's
 	// broadcasters at the same priority: these handlers run first and hide
@@ -335,17 +335,17 @@ func (ev *event) canHear(info *core.RequestInfo, rule *string) bool {
 // message is recordMessage, built once per kind of subscriber when the
 // message cannot depend on who the subscriber is: no expand (which applies
 // the expanded collections' rules for each caller), so only superuser or
-// not and the subscription's fields option shape it (the other options,
-// such as a filter, decide whether the subscriber hears the event, not
-// what it hears; keying on them let one client make the server encode a
-// record once per subscription). This holds while no enrich
-// hook of tickets or answers looks at the caller (hooks/tickets.go only
-// attaches the answers); a hook that does must key the message on it too.
+// not, staff or not (the tickets' enrich hook shows notes and staff-only
+// fields to staff only) and the subscription's fields option shape it (the
+// other options, such as a filter, decide whether the subscriber hears the
+// event, not what it hears; keying on them let one client make the server
+// encode a record once per subscription). An enrich hook that looks at
+// anything else of the caller must key the message on it too.
 func (ev *event) message(e *core.RequestEvent, action string, info *core.RequestInfo) ([]byte, error) {
 	if info.Query["expand"] != "" {
 		return recordMessage(e, action, ev.record, info)
 	}
-	key := messageKey(info.HasSuperuserAuth(), info.Query["fields"])
+	key := messageKey(info.HasSuperuserAuth(), staffRequest(info), info.Query["fields"])
 	if data, ok := ev.messages.Load(key); ok {
 		return data.([]byte), nil
 	}
@@ -359,7 +359,7 @@ func (ev *event) message(e *core.RequestEvent, action string, info *core.Request
 // plainMessage is message for a subscription with no options but fields:
 // the request it stands for is only built when the message is not yet.
 func (ev *event) plainMessage(action string, auth *core.Record, options subscriptions.SubscriptionOptions) ([]byte, error) {
-	if data, ok := ev.messages.Load(messageKey(auth != nil && auth.IsSuperuser(), options.Query["fields"])); ok {
+	if data, ok := ev.messages.Load(messageKey(auth != nil && auth.IsSuperuser(), policy.IsStaff(auth) || (auth != nil && auth.IsSuperuser()), options.Query["fields"])); ok {
 		return data.([]byte), nil
 	}
 	e := subscriberRequest(ev.app, auth, options)
@@ -370,8 +370,8 @@ func (ev *event) plainMessage(action string, auth *core.Record, options subscrip
 	return ev.message(e, action, info)
 }
 
-func messageKey(superuser bool, fields string) string {
-	return fmt.Sprint(superuser, " ", fields)
+func messageKey(superuser, staff bool, fields string) string {
+	return fmt.Sprint(superuser, " ", staff, " ", fields)
 }
 
 // recordMessage is the event's data as this subscriber gets it: a clean

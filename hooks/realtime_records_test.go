@@ -21,7 +21,7 @@ func TestRealtimeWhoHearsTicketEvents(t *testing.T) {
 	url := testapp.Serve(t, app)
 	listen := func(kind string) *testapp.SSE {
 		s := testapp.ConnectSSE(t, url)
-		s.MustSubscribe(testapp.Token(t, kind), "tickets/*", "ticketAnswers/*")
+		s.MustSubscribe(testapp.Token(t, kind), "tickets/*", "messages/*")
 		return s
 	}
 	alice, bob, agent, boss := listen(testapp.Owner), listen(testapp.OtherCustomer), listen(testapp.Admin), listen(testapp.SuperAdmin)
@@ -48,9 +48,9 @@ func TestRealtimeWhoHearsTicketEvents(t *testing.T) {
 			byTopic[ev.Name] = ev
 		}
 		var answer, ticket recordEvent
-		byTopic["ticketAnswers/*"].Decode(t, &answer)
+		byTopic["messages/*"].Decode(t, &answer)
 		byTopic["tickets/*"].Decode(t, &ticket)
-		if answer.Action != "create" || answer.Record["ticket"] != id || answer.Record["answer"] != "It left the warehouse today." {
+		if answer.Action != "create" || answer.Record["ticket"] != id || answer.Record["body"] != "It left the warehouse today." {
 			t.Fatalf("%s: answer event %+v", name, answer)
 		}
 		if ticket.Action != "update" || ticket.Record["id"] != id || !strings.Contains(fmt.Sprint(ticket.Record["ticketAnswers"]), "It left the warehouse today.") {
@@ -78,7 +78,7 @@ func TestRealtimeWhoHearsTicketEvents(t *testing.T) {
 			ev.Decode(t, &e)
 			got[ev.Name] = e.Action
 		}
-		if got["tickets/*"] != "delete" || got["ticketAnswers/*"] != "delete" {
+		if got["tickets/*"] != "delete" || got["messages/*"] != "delete" {
 			t.Fatalf("delete events %v", got)
 		}
 	}

@@ -14,7 +14,7 @@ import (
 
 const (
 	tickets = "/api/collections/tickets/records"
-	answers = "/api/collections/ticketAnswers/records"
+	answers = "/api/collections/messages/records"
 	quiet   = 500 * time.Millisecond // how long "hears nothing" listens
 )
 
@@ -146,7 +146,7 @@ func TestRealtimeMarkedMessages(t *testing.T) {
 		everyoneHears(t, marked(id, "high priority", testapp.SuperAdminId))
 		// unflagging, answering, a no-op close of a closed ticket: silence
 		mustCall(t, 200, "PATCH", url+tickets+"/"+id, tok(testapp.SuperAdmin), `{"isHighPriority":false}`)
-		mustCall(t, 200, "POST", url+answers, tok(testapp.Admin), `{"ticket":"`+id+`","answer":"On it.","adminId":"`+testapp.AdminId+`"}`)
+		mustCall(t, 200, "POST", url+answers, tok(testapp.Admin), `{"ticket":"`+id+`","kind":"answer","body":"On it.","authorId":"`+testapp.AdminId+`"}`)
 		mustCall(t, 200, "PATCH", url+"/sendAnswerOnTicket/"+id, tok(testapp.Admin), `{"answer":"Still on it."}`)
 		mustCall(t, 200, "PATCH", url+"/markTicketStatus/"+testapp.ClosedTicketId, tok(testapp.Admin), `{"status":"markAsClosed"}`)
 		// the next message anyone hears is the next mark

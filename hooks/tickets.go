@@ -4,7 +4,6 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 
 	"ticketportal/policy"
-	"ticketportal/store"
 )
 
 func bindTickets(app core.App) {
@@ -30,32 +29,6 @@ func bindTickets(app core.App) {
 	// isTaken always says whether somebody holds the ticket.
 	app.OnRecordValidate(policy.Tickets).BindFunc(func(e *core.RecordEvent) error {
 		e.Record.Set("isTaken", e.Record.GetString("takenBy") != "")
-		return e.Next()
-	})
-
-	// A ticket's JSON carries its answers, oldest first (record API, realtime).
-	app.OnRecordEnrich(policy.Tickets).BindFunc(func(e *core.RecordEnrichEvent) error {
-		if err := store.AttachAnswers(e.App, e.Record); err != nil {
-			return err
-		}
-		return e.Next()
-	})
-
-	// A new answer updates its ticket, so that subscribers of the ticket hear
-	// about it. The ticket is re-read and saved inside one transaction so that
-	// a concurrent take or close is never overwritten.
-	app.OnRecordAfterCreateSuccess(policy.Answers).BindFunc(func(e *core.RecordEvent) error {
-		ticketId := e.Record.GetString("ticket")
-		err := e.App.RunInTransaction(func(tx core.App) error {
-			t, err := tx.FindRecordById(policy.Tickets, ticketId)
-			if err != nil {
-				return err
-			}
-			return tx.Save(t)
-		})
-		if err != nil {
-			e.App.Logger().Error("touching the answered ticket failed", "ticket", ticketId, "error", err)
-		}
 		return e.Next()
 	})
 }

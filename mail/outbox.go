@@ -2,6 +2,8 @@ package mail
 
 import (
 	"errors"
+	"os"
+	"strconv"
 	"time"
 
 	"github.com/pocketbase/dbx"
@@ -15,6 +17,11 @@ import (
 // collection (in the caller's transaction, if any) and then sent by one
 // background worker per app, so that the request that caused a mail never
 // waits for SMTP and a mail server that is down loses nothing.
+//
+// Up to Options.Senders mails are sent at once (each its own SMTP
+// conversation). A permanent rejection (an SMTP 5xx reply) fails the mail at
+// once; a mail of a ticket then gets a mailFailed line in the ticket's
+// history (and a sent one a mailSent line).
 //
 // Delivery semantics: a mail is marked "sending" before the SMTP
 // conversation and "sent" after the server accepted it. A failed attempt
@@ -51,6 +58,7 @@ type Options struct {
 	SendTimeout time.Duration // one SMTP conversation; longer = interrupted
 	Poll        time.Duration // idle re-check of the table (mail queued by other means)
 	KeepSent    time.Duration // sent mail older than this is deleted by the daily cleanup
+	Senders     int           // SMTP conversations at once (PORTAL_MAIL_SENDERS, default 4)
 }
 
 // DefaultOptions are the worker's production settings.
@@ -61,6 +69,17 @@ var DefaultOptions = Options{
 	SendTimeout: 60 * time.Second,
 	Poll:        30 * time.Second,
 	KeepSent:    14 * 24 * time.Hour,
+	Senders:     sendersFromEnv(),
+}
+
+// SendersEnv sets the number of parallel SMTP senders (1 to 32).
+const SendersEnv = "PORTAL_MAIL_SENDERS"
+
+func sendersFromEnv() int {
+	if n, err := strconv.Atoi(os.Getenv(SendersEnv)); err == nil && n >= 1 && n <= 32 {
+		return n
+	}
+	return 4
 }
 
 // stopGrace is how long stopping waits for an SMTP conversation under way.
@@ -81,6 +100,12 @@ func Deliver(app core.App, msg *mailer.Message) {
 // outbox record's id. Inside a transaction the mail is queued with it (and
 // dropped if it rolls back) and the worker is woken once it commits.
 func Enqueue(app core.App, msg *mailer.Message) (string, error) {
+	return enqueue(app, msg, "", "")
+}
+
+// enqueue queues msg, naming the ticket it belongs to and its Message-ID
+// (both "" for a mail that is no ticket's).
+func enqueue(app core.App, msg *mailer.Message, ticketId, messageId string) (string, error) {
 	if len(msg.To)+len(msg.Cc)+len(msg.Bcc) == 0 {
 		return "", errors.New("a mail needs at least one recipient")
 	}
@@ -100,6 +125,8 @@ func Enqueue(app core.App, msg *mailer.Message) (string, error) {
 		"sentAt":        "",
 		"lastError":     "",
 		"message":       string(stored),
+		"ticket":        ticketId,
+		"messageId":     messageId,
 		"createdAt":     now,
 		"updatedAt":     now,
 	}).Execute()
@@ -125,6 +152,7 @@ func Enqueue(app core.App, msg *mailer.Message) (string, error) {
 // app). It stops before the app's database closes.
 func RegisterOutbox(app core.App) {
 	o := outboxOf(app)
+	bindAutoReply(app)
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		o.Start()
 		return se.Next()

@@ -1,13 +1,18 @@
 package mail
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"net/textproto"
 	"sync"
 	"time"
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
+
+	"ticketportal/policy"
 )
 
 // Outbox is one app's worker.
@@ -171,20 +176,19 @@ func (o *Outbox) processDue(stop chan struct{}) time.Duration {
 			o.app.Logger().Error("mail outbox: reading due mail failed", "error", err)
 			return opts.Poll
 		}
-		fresh := 0
+		var batch []string
 		for _, id := range ids {
-			if stopped(stop) {
-				return opts.Poll
+			if !tried[id] {
+				tried[id] = true
+				batch = append(batch, id)
 			}
-			if tried[id] {
-				continue
-			}
-			tried[id] = true
-			fresh++
-			o.sendOne(id, stop, opts)
 		}
-		if fresh == 0 {
+		if len(batch) == 0 {
 			break
+		}
+		o.sendAll(batch, stop, opts)
+		if stopped(stop) {
+			return opts.Poll
 		}
 	}
 	// sleep until the next retry is due, or Poll at most
@@ -198,6 +202,32 @@ func (o *Outbox) processDue(stop chan struct{}) time.Duration {
 		}
 	}
 	return opts.Poll
+}
+
+// sendAll sends the batch with up to opts.Senders SMTP conversations at
+// once.
+func (o *Outbox) sendAll(ids []string, stop chan struct{}, opts Options) {
+	ids = o.claim(ids)
+	n := max(1, min(opts.Senders, len(ids)))
+	next := make(chan string)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range next {
+				o.sendOne(id, stop, opts)
+			}
+		}()
+	}
+	for _, id := range ids {
+		if stopped(stop) {
+			break
+		}
+		next <- id
+	}
+	close(next)
+	wg.Wait()
 }
 
 func stopped(stop chan struct{}) bool {
@@ -218,25 +248,51 @@ type outboxRow struct {
 	Attempts  int    `db:"attempts"`
 	Message   string `db:"message"`
 	CreatedAt string `db:"createdAt"`
+	Ticket    string `db:"ticket"`
+	Subject   string `db:"subject"`
+	To        string `db:"to"`
 }
 
-// sendOne claims one pending mail (so that no other worker or Flush sends
-// it too), sends it and records the outcome.
+// claim marks the batch's pending mails "sending" in one transaction (so
+// that no other worker or Flush sends them too) and returns the ids it got.
+func (o *Outbox) claim(ids []string) []string {
+	var got []string
+	err := o.app.RunInTransaction(func(tx core.App) error {
+		got = got[:0]
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
+		}
+		if err := tx.DB().Select("id").From(OutboxCollection).
+			Where(dbx.In("id", args...)).AndWhere(dbx.HashExp{"status": StatusPending}).Column(&got); err != nil {
+			return err
+		}
+		if len(got) == 0 {
+			return nil
+		}
+		claimed := make([]any, len(got))
+		for i, id := range got {
+			claimed[i] = id
+		}
+		_, err := tx.DB().Update(OutboxCollection, dbx.Params{
+			"status":    StatusSending,
+			"attempts":  dbx.NewExp("[[attempts]] + 1"),
+			"updatedAt": types.NowDateTime().String(),
+		}, dbx.In("id", claimed...)).Execute()
+		return err
+	})
+	if err != nil {
+		o.app.Logger().Error("mail outbox: claiming mail failed", "error", err)
+		return nil
+	}
+	return got
+}
+
+// sendOne sends one claimed mail and records the outcome.
 func (o *Outbox) sendOne(id string, stop chan struct{}, opts Options) {
 	db := o.app.NonconcurrentDB()
-	now := types.NowDateTime().String()
-	res, err := db.NewQuery(
-		"UPDATE {{" + OutboxCollection + "}} SET [[status]] = {:sending}, [[attempts]] = [[attempts]] + 1, [[updatedAt]] = {:now} WHERE [[id]] = {:id} AND [[status]] = {:pending}",
-	).Bind(dbx.Params{"sending": StatusSending, "pending": StatusPending, "now": now, "id": id}).Execute()
-	if err != nil {
-		o.app.Logger().Error("mail outbox: claiming a mail failed", "mail", id, "error", err)
-		return
-	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return // somebody else took it
-	}
 	var row outboxRow
-	err = db.Select("id", "attempts", "message", "createdAt").From(OutboxCollection).
+	err := db.Select("id", "attempts", "message", "createdAt", "ticket", "subject", "to").From(OutboxCollection).
 		Where(dbx.HashExp{"id": id}).One(&row)
 	if err != nil {
 		o.app.Logger().Error("mail outbox: reading a mail failed", "mail", id, "error", err)
@@ -277,18 +333,76 @@ func (o *Outbox) sendOne(id string, stop chan struct{}, opts Options) {
 
 	if sendErr == nil {
 		o.finish(id, StatusSent, "", types.NowDateTime().String())
+		o.history(row, policy.EventMailSent, "")
 		if row.Attempts > 1 {
 			o.retryAllNow() // the server is back: the others need not wait
 		}
 		return
 	}
 	o.app.Logger().Warn("mail delivery failed", "mail", id, "attempt", row.Attempts, "error", sendErr)
+	if Permanent(sendErr) {
+		o.finish(id, StatusFailed, "Refused by the SMTP server: "+sendErr.Error(), "")
+		o.history(row, policy.EventMailFailed, sendErr.Error())
+		return
+	}
 	created, _ := types.ParseDateTime(row.CreatedAt)
 	if !created.IsZero() && time.Since(created.Time()) > opts.GiveUpAfter {
 		o.finish(id, StatusFailed, "Given up: "+sendErr.Error(), "")
+		o.history(row, policy.EventMailFailed, "given up: "+sendErr.Error())
 		return
 	}
 	o.retryLater(id, sendErr, Backoff(opts, row.Attempts))
+}
+
+// Permanent says whether a send error is a permanent rejection (an SMTP
+// 5xx reply): retrying cannot help.
+func Permanent(err error) bool {
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return te.Code >= 500 && te.Code < 600
+	}
+	return false
+}
+
+// history writes a mailSent/mailFailed line on the mail's ticket, if any.
+func (o *Outbox) history(row outboxRow, event, why string) {
+	if row.Ticket == "" {
+		return
+	}
+	d := map[string]any{"mailId": row.Id, "subject": row.Subject, "to": row.To}
+	if why != "" {
+		d["error"] = cut(why, 500)
+	}
+	if err := addHistorySQL(o.app, row.Ticket, event, d); err != nil {
+		o.app.Logger().Warn("mail outbox: writing the ticket's history failed", "mail", row.Id, "ticket", row.Ticket, "error", err)
+	}
+}
+
+// addHistorySQL writes one system line in plain SQL: the worker's lines
+// come after the write that queued the mail and fire no record hooks.
+func addHistorySQL(app core.App, ticketId, event string, detail map[string]any) error {
+	raw, err := json.Marshal(detail)
+	if err != nil {
+		return err
+	}
+	_, err = app.NonconcurrentDB().Insert(policy.History, dbx.Params{
+		"id": core.GenerateDefaultRandomId(), "ticket": ticketId, "event": event, "by": "", "byName": "",
+		"detail": string(raw), "at": types.NowDateTime().String(),
+	}).Execute()
+	return err
+}
+
+// AddHistory writes one system line (no author) in a ticket's history.
+func AddHistory(app core.App, ticketId, event string, detail map[string]any) error {
+	col, err := app.FindCachedCollectionByNameOrId(policy.History)
+	if err != nil {
+		return err
+	}
+	h := core.NewRecord(col)
+	h.Set("ticket", ticketId)
+	h.Set("event", event)
+	h.Set("detail", detail)
+	return app.Save(h)
 }
 
 func stopOrNever(stop chan struct{}) <-chan struct{} {

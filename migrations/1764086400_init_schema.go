@@ -15,6 +15,25 @@ const (
 	idPattern       = `^[a-z0-9]+$`
 )
 
+// The rules as this migration created them, frozen: later changes of the
+// rules are new migrations (policy/rules.go holds the rules in force).
+const (
+	initAdminsAuthRule    = ``
+	initAdminsCreateRule  = `@request.auth.collectionName = "admins" && @request.auth.role = "superAdmin" && @request.body.role = "admin"`
+	initAdminsDeleteRule  = `@request.auth.collectionName = "admins" && @request.auth.role = "superAdmin" && role = "admin"`
+	initAdminsUpdateRule  = `id = @request.auth.id && @request.body.role:isset = false && @request.body.verified:isset = false`
+	initAdminsViewRule    = `@request.auth.collectionName = "admins"`
+	initAnswersCreateRule = `@request.auth.collectionName = "admins" && @request.body.adminId = @request.auth.id && ticket.ticketStatus = "active"`
+	initAnswersViewRule   = `ticket.customerId = @request.auth.id || (@request.auth.collectionName = "admins" && (@request.auth.role = "superAdmin" || ticket.ticketStatus = "active"))`
+	initTicketsCreateRule = `@request.auth.collectionName = "users" && @request.auth.verified = true && @request.body.customerId = @request.auth.id && @request.body.ticketStatus:isset = false && @request.body.isTaken:isset = false && @request.body.takenBy:isset = false && @request.body.isHighPriority:isset = false && @request.body.customerUserName:isset = false && @request.body.userEmail:isset = false && @request.body.markedBy:isset = false`
+	initTicketsDeleteRule = `@request.auth.collectionName = "admins" && @request.auth.role = "superAdmin"`
+	initTicketsUpdateRule = `@request.auth.collectionName = "admins" && ticketStatus = "active" && @request.body.customerId:isset = false && @request.body.customerUserName:isset = false && @request.body.customerFirstName:isset = false && @request.body.customerLastName:isset = false && @request.body.userEmail:isset = false && @request.body.ticketContent:isset = false && @request.body.isTaken:isset = false && @request.body.markedBy:isset = false && (@request.body.isHighPriority:isset = false || @request.auth.role = "superAdmin") && (@request.body.takenBy:isset = false || (@request.body.takenBy = @request.auth.id && (takenBy = "" || takenBy = @request.auth.id)))`
+	initTicketsViewRule   = `customerId = @request.auth.id || (@request.auth.collectionName = "admins" && (@request.auth.role = "superAdmin" || ticketStatus = "active"))`
+	initUsersAuthRule     = `verified = true`
+	initUsersUpdateRule   = `id = @request.auth.id && @request.body.verified:isset = false`
+	initUsersViewRule     = `id = @request.auth.id`
+)
+
 func init() {
 	m.Register(func(app core.App) error {
 		users, err := extendUsers(app)
@@ -31,7 +50,7 @@ func init() {
 		}
 		return createAnswers(app, tickets)
 	}, func(app core.App) error {
-		for _, name := range []string{policy.Answers, policy.Tickets, policy.Admins} {
+		for _, name := range []string{"ticketAnswers", policy.Tickets, policy.Admins} {
 			c, err := app.FindCollectionByNameOrId(name)
 			if err != nil {
 				return err
@@ -79,12 +98,12 @@ func extendUsers(app core.App) (*core.Collection, error) {
 	users.PasswordAuth.IdentityFields = []string{"email", "userName"}
 	users.OAuth2.Enabled = false
 
-	users.ListRule = types.Pointer(policy.UsersViewRule)
-	users.ViewRule = types.Pointer(policy.UsersViewRule)
+	users.ListRule = types.Pointer(initUsersViewRule)
+	users.ViewRule = types.Pointer(initUsersViewRule)
 	users.CreateRule = nil // customers sign up through POST /signUp
-	users.UpdateRule = types.Pointer(policy.UsersUpdateRule)
+	users.UpdateRule = types.Pointer(initUsersUpdateRule)
 	users.DeleteRule = nil // operators only
-	users.AuthRule = types.Pointer(policy.UsersAuthRule)
+	users.AuthRule = types.Pointer(initUsersAuthRule)
 	users.ManageRule = nil
 	return users, app.Save(users)
 }
@@ -101,12 +120,12 @@ func createAdmins(app core.App) (*core.Collection, error) {
 	admins.PasswordAuth.Enabled = true
 	admins.PasswordAuth.IdentityFields = []string{"email", "userName"}
 
-	admins.ListRule = types.Pointer(policy.AdminsViewRule)
-	admins.ViewRule = types.Pointer(policy.AdminsViewRule)
-	admins.CreateRule = types.Pointer(policy.AdminsCreateRule)
-	admins.UpdateRule = types.Pointer(policy.AdminsUpdateRule)
-	admins.DeleteRule = types.Pointer(policy.AdminsDeleteRule)
-	admins.AuthRule = types.Pointer(policy.AdminsAuthRule)
+	admins.ListRule = types.Pointer(initAdminsViewRule)
+	admins.ViewRule = types.Pointer(initAdminsViewRule)
+	admins.CreateRule = types.Pointer(initAdminsCreateRule)
+	admins.UpdateRule = types.Pointer(initAdminsUpdateRule)
+	admins.DeleteRule = types.Pointer(initAdminsDeleteRule)
+	admins.AuthRule = types.Pointer(initAdminsAuthRule)
 	admins.ManageRule = nil
 	return admins, app.Save(admins)
 }
@@ -133,18 +152,18 @@ func createTickets(app core.App, users, admins *core.Collection) (*core.Collecti
 	tickets.AddIndex("idx_tickets_customer", false, "customerId, createdAt", "")
 	tickets.AddIndex("idx_tickets_queue", false, "ticketStatus, isHighPriority, createdAt", "")
 
-	tickets.ListRule = types.Pointer(policy.TicketsViewRule)
-	tickets.ViewRule = types.Pointer(policy.TicketsViewRule)
-	tickets.CreateRule = types.Pointer(policy.TicketsCreateRule)
-	tickets.UpdateRule = types.Pointer(policy.TicketsUpdateRule)
-	tickets.DeleteRule = types.Pointer(policy.TicketsDeleteRule)
+	tickets.ListRule = types.Pointer(initTicketsViewRule)
+	tickets.ViewRule = types.Pointer(initTicketsViewRule)
+	tickets.CreateRule = types.Pointer(initTicketsCreateRule)
+	tickets.UpdateRule = types.Pointer(initTicketsUpdateRule)
+	tickets.DeleteRule = types.Pointer(initTicketsDeleteRule)
 	return tickets, app.Save(tickets)
 }
 
 // createAnswers makes the answers collection: one record an answer, so that
 // concurrent answers are separate inserts and none can overwrite another.
 func createAnswers(app core.App, tickets *core.Collection) error {
-	answers := core.NewBaseCollection(policy.Answers)
+	answers := core.NewBaseCollection("ticketAnswers")
 	answers.Fields.Add(
 		&core.RelationField{Name: "ticket", CollectionId: tickets.Id, Required: true, MaxSelect: 1, CascadeDelete: true},
 		&core.TextField{Name: "answer", Required: true, Max: 10000},
@@ -153,9 +172,9 @@ func createAnswers(app core.App, tickets *core.Collection) error {
 	timestamps(answers)
 	answers.AddIndex("idx_ticketAnswers_ticket", false, "ticket, createdAt", "")
 
-	answers.ListRule = types.Pointer(policy.AnswersViewRule)
-	answers.ViewRule = types.Pointer(policy.AnswersViewRule)
-	answers.CreateRule = types.Pointer(policy.AnswersCreateRule)
+	answers.ListRule = types.Pointer(initAnswersViewRule)
+	answers.ViewRule = types.Pointer(initAnswersViewRule)
+	answers.CreateRule = types.Pointer(initAnswersCreateRule)
 	answers.UpdateRule = nil
 	answers.DeleteRule = nil
 	return app.Save(answers)

@@ -5,7 +5,6 @@ import (
 	m "github.com/pocketbase/pocketbase/migrations"
 
 	"ticketportal/policy"
-	"ticketportal/store"
 )
 
 // The integrity invariants, kept by the database (store/integrity.go,
@@ -28,13 +27,14 @@ func init() {
 		if err := integrityIndexes(app, true); err != nil {
 			return err
 		}
-		return store.EnsureIntegrity(app)
+		_, err := app.DB().NewQuery(integrityTriggers1764200200).Execute()
+		return err
 	}, func(app core.App) error {
 		// indexes first: saving a collection puts missing triggers back
 		if err := integrityIndexes(app, false); err != nil {
 			return err
 		}
-		for _, name := range store.IntegrityTriggers {
+		for _, name := range integrityTriggerNames1764200200 {
 			if _, err := app.DB().NewQuery("DROP TRIGGER IF EXISTS " + name).Execute(); err != nil {
 				return err
 			}
@@ -102,3 +102,64 @@ func integrityIndexes(app core.App, add bool) error {
 	}
 	return nil
 }
+
+// integrityTriggers1764200200 are the triggers as this migration made them
+// (answers were still in ticketAnswers then; the live set is in
+// store/integrity.go and later migrations change it).
+const integrityTriggers1764200200 = `
+CREATE TRIGGER IF NOT EXISTS integrity_users_insert BEFORE INSERT ON users BEGIN
+	SELECT RAISE(ABORT, 'integrity:userName') WHERE EXISTS (SELECT 1 FROM admins WHERE userName = NEW.userName COLLATE NOCASE);
+	SELECT RAISE(ABORT, 'integrity:email') WHERE NEW.email != '' AND EXISTS (SELECT 1 FROM admins WHERE email = NEW.email COLLATE NOCASE);
+END;
+
+CREATE TRIGGER IF NOT EXISTS integrity_users_update BEFORE UPDATE OF userName, email ON users BEGIN
+	SELECT RAISE(ABORT, 'integrity:userName') WHERE NEW.userName IS NOT OLD.userName
+		AND EXISTS (SELECT 1 FROM admins WHERE userName = NEW.userName COLLATE NOCASE);
+	SELECT RAISE(ABORT, 'integrity:email') WHERE NEW.email IS NOT OLD.email AND NEW.email != ''
+		AND EXISTS (SELECT 1 FROM admins WHERE email = NEW.email COLLATE NOCASE);
+END;
+
+CREATE TRIGGER IF NOT EXISTS integrity_admins_insert BEFORE INSERT ON admins BEGIN
+	SELECT RAISE(ABORT, 'integrity:userName') WHERE EXISTS (SELECT 1 FROM users WHERE userName = NEW.userName COLLATE NOCASE);
+	SELECT RAISE(ABORT, 'integrity:email') WHERE NEW.email != '' AND EXISTS (SELECT 1 FROM users WHERE email = NEW.email COLLATE NOCASE);
+END;
+
+CREATE TRIGGER IF NOT EXISTS integrity_admins_update BEFORE UPDATE OF userName, email ON admins BEGIN
+	SELECT RAISE(ABORT, 'integrity:userName') WHERE NEW.userName IS NOT OLD.userName
+		AND EXISTS (SELECT 1 FROM users WHERE userName = NEW.userName COLLATE NOCASE);
+	SELECT RAISE(ABORT, 'integrity:email') WHERE NEW.email IS NOT OLD.email AND NEW.email != ''
+		AND EXISTS (SELECT 1 FROM users WHERE email = NEW.email COLLATE NOCASE);
+END;
+
+CREATE TRIGGER IF NOT EXISTS integrity_tickets_insert BEFORE INSERT ON tickets BEGIN
+	SELECT RAISE(ABORT, 'integrity:customerId') WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = NEW.customerId);
+	SELECT RAISE(ABORT, 'integrity:takenBy') WHERE COALESCE(NEW.takenBy, '') != ''
+		AND NOT EXISTS (SELECT 1 FROM admins WHERE id = NEW.takenBy) AND NOT EXISTS (SELECT 1 FROM _superusers WHERE id = NEW.takenBy);
+END;
+
+CREATE TRIGGER IF NOT EXISTS integrity_tickets_update BEFORE UPDATE OF customerId, takenBy ON tickets BEGIN
+	SELECT RAISE(ABORT, 'integrity:customerId') WHERE NEW.customerId IS NOT OLD.customerId
+		AND NOT EXISTS (SELECT 1 FROM users WHERE id = NEW.customerId);
+	SELECT RAISE(ABORT, 'integrity:takenBy') WHERE COALESCE(NEW.takenBy, '') != '' AND NEW.takenBy IS NOT OLD.takenBy
+		AND NOT EXISTS (SELECT 1 FROM admins WHERE id = NEW.takenBy) AND NOT EXISTS (SELECT 1 FROM _superusers WHERE id = NEW.takenBy);
+END;
+
+CREATE TRIGGER IF NOT EXISTS integrity_admins_delete AFTER DELETE ON admins BEGIN
+	UPDATE tickets SET takenBy = '', isTaken = FALSE WHERE takenBy = OLD.id AND ticketStatus = 'active';
+END;
+
+CREATE TRIGGER IF NOT EXISTS integrity_superusers_delete AFTER DELETE ON _superusers BEGIN
+	UPDATE tickets SET takenBy = '', isTaken = FALSE WHERE takenBy = OLD.id AND ticketStatus = 'active';
+END;
+
+CREATE TRIGGER IF NOT EXISTS integrity_answers_insert BEFORE INSERT ON ticketAnswers BEGIN
+	SELECT RAISE(ABORT, 'integrity:ticket') WHERE NOT EXISTS (SELECT 1 FROM tickets WHERE id = NEW.ticket);
+END;
+
+CREATE TRIGGER IF NOT EXISTS integrity_answers_update BEFORE UPDATE OF ticket ON ticketAnswers BEGIN
+	SELECT RAISE(ABORT, 'integrity:ticket') WHERE NEW.ticket IS NOT OLD.ticket
+		AND NOT EXISTS (SELECT 1 FROM tickets WHERE id = NEW.ticket);
+END;
+`
+
+var integrityTriggerNames1764200200 = []string{"integrity_users_insert", "integrity_users_update", "integrity_admins_insert", "integrity_admins_update", "integrity_tickets_insert", "integrity_tickets_update", "integrity_admins_delete", "integrity_superusers_delete", "integrity_answers_insert", "integrity_answers_update"}

@@ -16,7 +16,6 @@ const (
 	Users   = "users"
 	Admins  = "admins"
 	Tickets = "tickets"
-	Answers = "ticketAnswers"
 )
 
 // Roles. An operator is a PocketBase superuser; every custom route treats it
@@ -49,6 +48,16 @@ const (
 	DeleteTicket      Action = "deleteTicket"
 	ManageAdmins      Action = "manageAdmins"
 	JoinAdminsRoom    Action = "joinAdminsRoom"
+
+	// Part 2: the conversation and the settings.
+	ViewTicket     Action = "viewTicket" // which tickets: the tickets' view rule
+	ReplyTicket    Action = "replyOnTicket"
+	NoteTicket     Action = "addNoteOnTicket"
+	AssignTicket   Action = "assignTicket"
+	TagTicket      Action = "tagTicket"
+	ViewHistory    Action = "getTicketHistory"
+	ViewingTicket  Action = "viewingTicket"
+	ManageSettings Action = "portalSettings"
 )
 
 // Allowed is the product's role table: which roles may take each action.
@@ -65,6 +74,14 @@ var Allowed = map[Action][]string{
 	DeleteTicket:      {RoleSuperAdmin},
 	ManageAdmins:      {RoleSuperAdmin},
 	JoinAdminsRoom:    {RoleAdmin, RoleSuperAdmin},
+	ViewTicket:        {RoleUser, RoleAdmin, RoleSuperAdmin},
+	ReplyTicket:       {RoleUser},
+	NoteTicket:        {RoleAdmin, RoleSuperAdmin},
+	AssignTicket:      {RoleSuperAdmin},
+	TagTicket:         {RoleAdmin, RoleSuperAdmin},
+	ViewHistory:       {RoleAdmin, RoleSuperAdmin},
+	ViewingTicket:     {RoleAdmin, RoleSuperAdmin},
+	ManageSettings:    {RoleSuperAdmin},
 }
 
 // RoleOf names the role of an authenticated record ("" for a guest or an

@@ -28,29 +28,50 @@ const (
 
 	// A customer sees its own tickets, an agent the active queue, a
 	// superAdmin everything.
-	TicketsViewRule = `customerId = @request.auth.id || (@request.auth.collectionName = "admins" && (@request.auth.role = "superAdmin" || ticketStatus = "active"))`
-	// A verified customer sends tickets in its own name only; the handling
-	// fields and the copied customer data are set by the server.
+	// (Each branch has its own indexed condition, so SQLite can search an
+	// index per branch; migration 1764200510.)
+	TicketsViewRule = `customerId = @request.auth.id` +
+		` || (ticketStatus = "active" && @request.auth.collectionName = "admins")` +
+		` || (ticketStatus = "closed" && @request.auth.collectionName = "admins" && @request.auth.role = "superAdmin")`
+	// A verified customer sends tickets in its own name only (with an optional
+	// subject); the handling fields and the copied customer data are set by
+	// the server.
 	TicketsCreateRule = `@request.auth.collectionName = "users" && @request.auth.verified = true && @request.body.customerId = @request.auth.id` +
 		` && @request.body.ticketStatus:isset = false && @request.body.isTaken:isset = false && @request.body.takenBy:isset = false` +
 		` && @request.body.isHighPriority:isset = false && @request.body.customerUserName:isset = false && @request.body.userEmail:isset = false` +
-		` && @request.body.markedBy:isset = false`
-	// Agents handle active tickets only: they may close them and take them
-	// for themselves when nobody else holds them; only a superAdmin flags high
-	// priority. Nobody changes a ticket's content or its customer.
+		` && @request.body.markedBy:isset = false && @request.body.waitingOn:isset = false && @request.body.takenByName:isset = false` +
+		` && @request.body.tags:isset = false && @request.body.followUpOf:isset = false && @request.body.rating:isset = false` +
+		` && @request.body.ratingComment:isset = false && @request.body.closedAt:isset = false && @request.body.lastMessageAt:isset = false`
+	// Agents handle active tickets only: they may close them, tag them and
+	// take them for themselves when nobody else holds them; only a superAdmin
+	// flags high priority. Nobody changes a ticket's content, its customer or
+	// the fields the server keeps (waitingOn, takenByName, closedAt, ...).
 	TicketsUpdateRule = `@request.auth.collectionName = "admins" && ticketStatus = "active"` +
 		` && @request.body.customerId:isset = false && @request.body.customerUserName:isset = false` +
 		` && @request.body.customerFirstName:isset = false && @request.body.customerLastName:isset = false` +
 		` && @request.body.userEmail:isset = false && @request.body.ticketContent:isset = false` +
 		` && @request.body.isTaken:isset = false && @request.body.markedBy:isset = false` +
+		` && @request.body.ticketSubject:isset = false && @request.body.waitingOn:isset = false && @request.body.takenByName:isset = false` +
+		` && @request.body.followUpOf:isset = false && @request.body.rating:isset = false && @request.body.ratingComment:isset = false` +
+		` && @request.body.closedAt:isset = false && @request.body.lastMessageAt:isset = false` +
 		` && (@request.body.isHighPriority:isset = false || @request.auth.role = "superAdmin")` +
 		` && (@request.body.takenBy:isset = false || (@request.body.takenBy = @request.auth.id && (takenBy = "" || takenBy = @request.auth.id)))`
 	// Only a superAdmin deletes tickets (their answers go with them).
 	TicketsDeleteRule = `@request.auth.collectionName = "admins" && @request.auth.role = "superAdmin"`
 
-	// Answers are seen by whoever may see their ticket.
-	AnswersViewRule = `ticket.customerId = @request.auth.id || (@request.auth.collectionName = "admins" && (@request.auth.role = "superAdmin" || ticket.ticketStatus = "active"))`
-	// Any agent answers any active ticket, in its own name. Answers are
-	// never edited or deleted on their own (nil update and delete rules).
-	AnswersCreateRule = `@request.auth.collectionName = "admins" && @request.body.adminId = @request.auth.id && ticket.ticketStatus = "active"`
+	// Messages are seen by whoever may see their ticket, notes by staff only.
+	MessagesViewRule = `(ticket.customerId = @request.auth.id && kind != "note")` +
+		` || (ticket.ticketStatus = "active" && @request.auth.collectionName = "admins")` +
+		` || (ticket.ticketStatus = "closed" && @request.auth.collectionName = "admins" && @request.auth.role = "superAdmin")`
+	// A customer replies on its own tickets; staff answer active tickets and
+	// note on them (a superAdmin on any); always in one's own name. Messages
+	// are never edited or deleted on their own (nil update and delete rules).
+	MessagesCreateRule = `@request.body.authorId = @request.auth.id && @request.body.authorName:isset = false && (` +
+		`(@request.auth.collectionName = "users" && @request.auth.verified = true && @request.body.kind = "reply" && ticket.customerId = @request.auth.id)` +
+		` || (@request.auth.collectionName = "admins" && ticket.ticketStatus = "active" && (@request.body.kind = "answer" || @request.body.kind = "note"))` +
+		` || (@request.auth.collectionName = "admins" && @request.auth.role = "superAdmin" && @request.body.kind = "note"))`
+
+	// The history is for staff who may see the ticket; it is written by the
+	// record hooks only (nil create, update and delete rules).
+	HistoryViewRule = `@request.auth.collectionName = "admins" && (@request.auth.role = "superAdmin" || ticket.ticketStatus = "active")`
 )

@@ -3,6 +3,7 @@ package policy_test
 import (
 	"testing"
 
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 
 	"ticketportal/policy"
@@ -43,40 +44,67 @@ func TestTicketVisibleAgreesWithTheRules(t *testing.T) {
 		}
 		callers[name] = r
 	}
-	answers, _ := app.FindCollectionByNameOrId(policy.Answers)
+	messages, _ := app.FindCollectionByNameOrId(policy.Messages)
 
 	checked := 0
 	for name, auth := range callers {
 		info := &core.RequestInfo{Auth: auth, Context: core.RequestInfoContextRealtime}
 		for _, tk := range tickets {
+			// a reply below may have reopened the ticket: read its state now
+			tk, err := app.FindRecordById(policy.Tickets, tk.Id)
+			if err != nil {
+				t.Fatal(err)
+			}
 			want, err := app.CanAccessRecord(tk, info, tk.Collection().ListRule)
 			if err != nil {
 				t.Fatal(err)
 			}
 			got := policy.TicketVisible(auth, tk.GetString("customerId"), tk.GetString("ticketStatus"))
+			// the record API's narrowing filter never hides a visible ticket
+			if narrow := policy.ListNarrowing(auth, policy.Tickets); got && narrow != "" {
+				if _, err := app.FindFirstRecordByFilter(policy.Tickets, "id = {:id} && "+narrow, dbx.Params{"id": tk.Id}); err != nil {
+					t.Errorf("%s: ticket %s is visible but does not match %s", name, tk.Id, narrow)
+				}
+			}
 			if got != want {
 				t.Errorf("%s on ticket %s (%s): TicketVisible %v, rule %v", name, tk.Id, tk.GetString("ticketStatus"), got, want)
 			}
 
-			// an answer on this ticket follows the answers' rule
-			a := core.NewRecord(answers)
-			a.Set("ticket", tk.Id)
-			a.Set("answer", "probe")
-			a.Set("adminId", testapp.AdminId)
-			if err := app.Save(a); err != nil {
-				t.Fatal(err)
+			// a message of each kind on this ticket follows the messages' rule
+			for _, kind := range []string{policy.KindAnswer, policy.KindReply, policy.KindNote} {
+				m := core.NewRecord(messages)
+				m.Set("ticket", tk.Id)
+				m.Set("kind", kind)
+				m.Set("body", "probe")
+				m.Set("authorId", testapp.SuperAdminId)
+				if err := app.SaveNoValidate(m); err != nil {
+					t.Fatal(err)
+				}
+				wantMessage, err := app.CanAccessRecord(m, info, messages.ListRule)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tk, err := app.FindRecordById(policy.Tickets, tk.Id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				gotMessage := policy.MessageVisible(auth, tk.GetString("customerId"), tk.GetString("ticketStatus"), kind)
+				if narrow := policy.ListNarrowing(auth, policy.Messages); gotMessage && narrow != "" {
+					if _, err := app.FindFirstRecordByFilter(policy.Messages, "id = {:id} && "+narrow, dbx.Params{"id": m.Id}); err != nil {
+						t.Errorf("%s: message %s is visible but does not match %s", name, m.Id, narrow)
+					}
+				}
+				if gotMessage != wantMessage {
+					t.Errorf("%s on a %s of ticket %s (%s): MessageVisible %v, messages rule %v", name, kind, tk.Id, tk.GetString("ticketStatus"), gotMessage, wantMessage)
+				}
+				if kind == policy.KindNote && gotMessage && !policy.IsStaff(auth) {
+					t.Errorf("%s sees a note", name)
+				}
+				checked++
 			}
-			wantAnswer, err := app.CanAccessRecord(a, info, answers.ListRule)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != wantAnswer {
-				t.Errorf("%s on an answer of ticket %s: TicketVisible %v, answers rule %v", name, tk.Id, got, wantAnswer)
-			}
-			checked++
 		}
 	}
-	if checked < 40 {
+	if checked < 120 {
 		t.Fatalf("only %d combinations checked", checked)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/pocketbase/pocketbase/tools/security"
 
 	"ticketportal/policy"
+	"ticketportal/throttle"
+	"ticketportal/validate"
 )
 
 // badCredentials is the one answer for an unknown account and a wrong
@@ -50,13 +52,19 @@ func login(e *core.RequestEvent) error {
 	}
 
 	account := findLoginAccount(e.App, body.UserName, targets)
+	check, err := throttle.StartPasswordCheck(e, account, body.UserName)
+	if err != nil {
+		return err
+	}
 	if account == nil {
 		spendPasswordTime(e.App, body.Password)
 		return e.UnauthorizedError(badCredentials, nil)
 	}
-	if !account.ValidatePassword(body.Password) {
+	// bcrypt reads 72 bytes: a longer password would match its first 72
+	if !validate.PasswordMayMatch(body.Password) || !account.ValidatePassword(body.Password) {
 		return e.UnauthorizedError(badCredentials, nil)
 	}
+	check.Passed()
 
 	// the collection's auth rule (customers: verified = true) decides who
 	// gets a token, as on PocketBase's own auth endpoints

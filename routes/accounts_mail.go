@@ -3,17 +3,12 @@ package routes
 import (
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/pocketbase/pocketbase/core"
 
 	"ticketportal/mail"
+	"ticketportal/throttle"
 )
-
-// mailPause is the least time between two mails of one kind that a public
-// request (resend verification, forgot password) may cause for one account,
-// so that nobody can flood someone's inbox through the portal.
-const mailPause = time.Minute
 
 // appLink is a link to path on the application URL of the settings
 // (meta.appURL) with the token as its query.
@@ -21,8 +16,15 @@ func appLink(app core.App, path, token string) string {
 	return strings.TrimRight(app.Settings().Meta.AppURL, "/") + path + "?token=" + url.QueryEscape(token)
 }
 
-// sendVerification mails a verification link to the account's email.
-func sendVerification(app core.App, r *core.Record) {
+// sendVerification mails a verification link to the account's email,
+// within the mail budgets of package throttle (a refused mail is logged
+// there and not sent: the public routes answer the same either way). kind
+// is throttle.MailSignUp for the sign-up's own mail, so that asking for
+// another one at once still works, or throttle.MailVerify.
+func sendVerification(app core.App, r *core.Record, kind string) {
+	if throttle.TakeMail(app, kind, r, r.Email()) != nil {
+		return
+	}
 	token, err := r.NewVerificationToken()
 	if err != nil {
 		app.Logger().Error("verification token failed", "account", r.Id, "error", err)
@@ -34,8 +36,12 @@ func sendVerification(app core.App, r *core.Record) {
 	})
 }
 
-// sendPasswordReset mails a password reset link to the account's email.
+// sendPasswordReset mails a password reset link to the account's email,
+// within the mail budgets of package throttle.
 func sendPasswordReset(app core.App, r *core.Record) {
+	if throttle.TakeMail(app, throttle.MailReset, r, r.Email()) != nil {
+		return
+	}
 	token, err := r.NewPasswordResetToken()
 	if err != nil {
 		app.Logger().Error("password reset token failed", "account", r.Id, "error", err)
@@ -47,7 +53,9 @@ func sendPasswordReset(app core.App, r *core.Record) {
 	})
 }
 
-// sendEmailChange mails the link confirming newEmail to newEmail itself.
+// sendEmailChange mails the link confirming newEmail to newEmail itself;
+// the caller has taken the mail's budget (throttle.TakeMail) already, so
+// that it can answer 429 before saving anything.
 func sendEmailChange(app core.App, r *core.Record, newEmail string) error {
 	token, err := r.NewEmailChangeToken(newEmail)
 	if err != nil {
@@ -69,20 +77,4 @@ func sendAccountMail(app core.App, to, name string, values map[string]any) {
 		return
 	}
 	mail.Deliver(app, msg)
-}
-
-// mailPaused reports whether the account got a mail of this kind less than
-// mailPause ago through a public request, and otherwise notes one now.
-func mailPaused(app core.App, kind string, r *core.Record) bool {
-	key := "portal:mail:" + kind + ":" + r.Collection().Id + ":" + r.Id
-	now := time.Now()
-	paused := false
-	app.Store().SetFunc(key, func(old any) any {
-		if last, ok := old.(time.Time); ok && now.Sub(last) < mailPause {
-			paused = true
-			return last
-		}
-		return now
-	})
-	return paused
 }

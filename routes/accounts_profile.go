@@ -10,6 +10,9 @@ import (
 	"github.com/pocketbase/pocketbase/tools/security"
 
 	"ticketportal/policy"
+	"ticketportal/store"
+	"ticketportal/throttle"
+	"ticketportal/validate"
 )
 
 // profileChange is what /editProfile may change; admins have no names or
@@ -41,11 +44,11 @@ func editProfile(e *core.RequestEvent) error {
 		in.UserName, in.Email = staff.UserName, staff.Email
 	}
 	f := fieldChecks{}
-	f.checkOptional("userName", in.UserName, userNameRules)
-	f.checkOptional("email", in.Email, emailRules)
-	f.checkOptional("userFirstName", in.UserFirstName, personNameRules)
-	f.checkOptional("userLastName", in.UserLastName, personNameRules)
-	f.checkOptional("mobileNumber", in.MobileNumber, mobileRules)
+	f.checkOptional("userName", in.UserName, validate.UserNameRules)
+	f.checkOptional("email", in.Email, validate.EmailRules)
+	f.checkOptional("userFirstName", in.UserFirstName, validate.PersonNameRules)
+	f.checkOptional("userLastName", in.UserLastName, validate.PersonNameRules)
+	f.checkOptional("mobileNumber", in.MobileNumber, validate.MobileRules)
 	if err := f.err(); err != nil {
 		return e.BadRequestError("Some fields are not valid.", err)
 	}
@@ -74,6 +77,14 @@ func editProfile(e *core.RequestEvent) error {
 		candidate.SetEmail(newEmail)
 		if err := e.App.Validate(candidate); err != nil {
 			return accountSaveError(e, err)
+		}
+	}
+	if newEmail != "" {
+		// the mail's budget is taken before anything is saved, so that a
+		// refused mail (429) changes nothing
+		var refused *throttle.MailRefused
+		if err := throttle.TakeMail(e.App, throttle.MailEmailChange, account, newEmail); errors.As(err, &refused) {
+			return refused.Answer(e)
 		}
 	}
 	if err := e.App.Save(account); err != nil {
@@ -107,7 +118,7 @@ func changePassword(e *core.RequestEvent) error {
 	}
 	f := fieldChecks{}
 	f.check("oldPassword", body.OldPassword, []validation.Rule{validation.Required})
-	f.check("password", body.Password, passwordRules)
+	f.check("password", body.Password, validate.PasswordRules)
 	f.checkConfirm("confirmPassword", body.Password, body.ConfirmPassword)
 	if err := f.err(); err != nil {
 		return e.BadRequestError("Some fields are not valid.", err)
@@ -117,10 +128,15 @@ func changePassword(e *core.RequestEvent) error {
 	if err != nil {
 		return e.UnauthorizedError("Sign in to continue.", nil)
 	}
-	if !account.ValidatePassword(body.OldPassword) {
+	check, err := throttle.StartPasswordCheck(e, account, "")
+	if err != nil {
+		return err
+	}
+	if !validate.PasswordMayMatch(body.OldPassword) || !account.ValidatePassword(body.OldPassword) {
 		return fieldError(e, "The old password is wrong.", "oldPassword", "validation_invalid_password", "Wrong password.")
 	}
-	setPassword(account, body.Password)
+	check.Passed()
+	store.SetPassword(account, body.Password)
 	if err := e.App.Save(account); err != nil {
 		return accountSaveError(e, err)
 	}
@@ -183,9 +199,14 @@ func confirmEmailChange(e *core.RequestEvent) error {
 		if err != nil {
 			return err
 		}
-		if !account.ValidatePassword(body.Password) {
+		check, err := throttle.StartPasswordCheck(e, account, "")
+		if err != nil {
+			return err
+		}
+		if !validate.PasswordMayMatch(body.Password) || !account.ValidatePassword(body.Password) {
 			return fieldError(e, "The password is wrong.", "password", "validation_invalid_password", "Wrong password.")
 		}
+		check.Passed()
 		account.SetEmail(email)
 		account.SetVerified(true) // the new address just proved it is theirs
 		if err := tx.Save(account); err != nil {

@@ -7,6 +7,9 @@ import (
 	"github.com/pocketbase/pocketbase/tools/security"
 
 	"ticketportal/policy"
+	"ticketportal/store"
+	"ticketportal/throttle"
+	"ticketportal/validate"
 )
 
 // signUp creates an unverified customer and mails it a verification link.
@@ -24,13 +27,13 @@ func signUp(e *core.RequestEvent) error {
 		return err
 	}
 	f := fieldChecks{}
-	f.check("email", body.Email, emailRules)
-	f.check("userName", body.UserName, userNameRules)
-	f.check("password", body.Password, passwordRules)
+	f.check("email", body.Email, validate.EmailRules)
+	f.check("userName", body.UserName, validate.UserNameRules)
+	f.check("password", body.Password, validate.PasswordRules)
 	f.checkConfirm("confirmPassword", body.Password, body.ConfirmPassword)
-	f.check("userFirstName", body.UserFirstName, personNameRules)
-	f.check("userLastName", body.UserLastName, personNameRules)
-	f.check("mobileNumber", body.MobileNumber, mobileRules)
+	f.check("userFirstName", body.UserFirstName, validate.PersonNameRules)
+	f.check("userLastName", body.UserLastName, validate.PersonNameRules)
+	f.check("mobileNumber", body.MobileNumber, validate.MobileRules)
 	if err := f.err(); err != nil {
 		return e.BadRequestError("Some fields are not valid.", err)
 	}
@@ -41,7 +44,7 @@ func signUp(e *core.RequestEvent) error {
 	}
 	user := core.NewRecord(users)
 	user.SetEmail(body.Email)
-	setPassword(user, body.Password)
+	store.SetPassword(user, body.Password)
 	user.SetVerified(false)
 	user.Set("userName", body.UserName)
 	user.Set("userFirstName", body.UserFirstName)
@@ -51,7 +54,7 @@ func signUp(e *core.RequestEvent) error {
 		return accountSaveError(e, err)
 	}
 
-	sendVerification(e.App, user)
+	sendVerification(e.App, user, throttle.MailSignUp)
 	return e.JSON(http.StatusCreated, map[string]any{
 		"message": "Account created. We sent a link to " + user.Email() + ": open it to verify your email, then log in.",
 		"user":    accountJSON(user),
@@ -92,8 +95,8 @@ func resendVerification(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	if r, err := findAccount(e.App, policy.Users, core.FieldNameEmail, email); err == nil && !r.Verified() && !mailPaused(e.App, "verify", r) {
-		sendVerification(e.App, r)
+	if r, err := findAccount(e.App, policy.Users, core.FieldNameEmail, email); err == nil && !r.Verified() {
+		sendVerification(e.App, r, throttle.MailVerify)
 	}
 	return e.JSON(http.StatusOK, map[string]any{
 		"message": "If an unverified account uses this email, we sent it a new verification link.",

@@ -3,16 +3,15 @@ package routes
 import (
 	"errors"
 	"net/http"
-	"regexp"
 	"strings"
 
 	"github.com/pocketbase/dbx"
 	validation "github.com/pocketbase/ozzo-validation/v4"
-	"github.com/pocketbase/ozzo-validation/v4/is"
 	"github.com/pocketbase/pocketbase/core"
 
 	"ticketportal/policy"
 	"ticketportal/store"
+	"ticketportal/validate"
 )
 
 // bindAdmins lists the admins routes.
@@ -22,8 +21,6 @@ func bindAdmins(se *core.ServeEvent) {
 	r.DELETE("/deleteAdmin", deleteAdmin).BindFunc(require(policy.ManageAdmins))
 	r.GET("/getAllAdmins", getAllAdmins).BindFunc(require(policy.ManageAdmins))
 }
-
-var userNameFormat = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
 // adminResponse is the answer of createAdmin.
 type adminResponse struct {
@@ -42,13 +39,9 @@ func createAdmin(e *core.RequestEvent) error {
 	}
 	in.Email = strings.TrimSpace(in.Email)
 	errs := validation.Errors{
-		"email":    validation.Validate(in.Email, validation.Required, validation.Length(3, 255), is.EmailFormat),
-		"userName": validation.Validate(in.UserName, validation.Required, validation.Length(3, 50), validation.Match(userNameFormat)),
-	}
-	if in.Password == "" {
-		errs["password"] = validation.NewError("validation_required", "Cannot be blank.")
-	} else if !store.PasswordFits(in.Password) {
-		errs["password"] = validation.NewError("validation_length_out_of_range", "Must be 8 to 72 characters (at most 72 bytes).")
+		"email":    validate.Field(in.Email, validate.EmailRules),
+		"userName": validate.Field(in.UserName, validate.UserNameRules),
+		"password": validate.Field(in.Password, validate.PasswordRules),
 	}
 	if err := errs.Filter(); err != nil {
 		return e.BadRequestError("The new admin's details are not valid.", err)

@@ -128,7 +128,7 @@ func sqlCount(t testing.TB, app core.App, query string) int {
 
 const (
 	orphanTickets = `SELECT COUNT(*) FROM tickets WHERE customerId NOT IN (SELECT id FROM users)`
-	orphanAnswers = `SELECT COUNT(*) FROM ticketAnswers WHERE ticket NOT IN (SELECT id FROM tickets)`
+	orphanAnswers = `SELECT COUNT(*) FROM messages WHERE ticket NOT IN (SELECT id FROM tickets)`
 	ghostHolders  = `SELECT COUNT(*) FROM tickets WHERE takenBy != '' AND ticketStatus = 'active'
 		AND takenBy NOT IN (SELECT id FROM admins) AND takenBy NOT IN (SELECT id FROM _superusers)`
 	sharedNames = `SELECT COUNT(*) FROM users u JOIN admins a ON u.userName = a.userName COLLATE NOCASE OR u.email = a.email COLLATE NOCASE`
@@ -247,7 +247,7 @@ func TestIntegrityRaceDeleteAgentVsTake(t *testing.T) {
 
 func TestIntegrityRaceRecordApiAnswerVsTicketDelete(t *testing.T) {
 	app := integrityApp(t)
-	slowExecute(app, raceWindow, false, policy.Answers)
+	slowExecute(app, raceWindow, false, policy.Messages)
 	base := testapp.Serve(t, app)
 	agent := testapp.Token(t, testapp.Admin)
 	boss := testapp.Token(t, testapp.SuperAdmin)
@@ -256,8 +256,8 @@ func TestIntegrityRaceRecordApiAnswerVsTicketDelete(t *testing.T) {
 		ticketId := newTicket(t, app, testapp.CustomerId, fmt.Sprintf("Answer me %d.", i), time.Now(), nil)
 		ansS, ansB, delS, delB := pair(t, i,
 			func() (int, []byte) {
-				return call(t, "POST", base+"/api/collections/ticketAnswers/records", agent,
-					`{"ticket":"`+ticketId+`","answer":"Racing the delete.","adminId":"`+testapp.AdminId+`"}`)
+				return call(t, "POST", base+"/api/collections/messages/records", agent,
+					`{"ticket":"`+ticketId+`","kind":"answer","body":"Racing the delete.","authorId":"`+testapp.AdminId+`"}`)
 			},
 			func() (int, []byte) {
 				return call(t, "DELETE", base+"/deleteSpecificTicket/"+ticketId, boss, "")

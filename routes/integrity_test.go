@@ -82,7 +82,7 @@ func fixtureToken(kind string) func(testing.TB, core.App) string {
 func TestIntegrityTriggerAnswers(t *testing.T) {
 	deleteAlice := func(t testing.TB, tx core.App) {
 		// as PocketBase's cascade does: the customer, its tickets and their answers
-		sqlExec(t, tx, `DELETE FROM ticketAnswers WHERE ticket IN (SELECT id FROM tickets WHERE customerId = '`+testapp.CustomerId+`');
+		sqlExec(t, tx, `DELETE FROM messages WHERE ticket IN (SELECT id FROM tickets WHERE customerId = '`+testapp.CustomerId+`');
 			DELETE FROM tickets WHERE customerId = '`+testapp.CustomerId+`'; DELETE FROM users WHERE id = '`+testapp.CustomerId+`'`)
 	}
 	deleteTicket := func(t testing.TB, tx core.App) {
@@ -127,12 +127,12 @@ func TestIntegrityTriggerAnswers(t *testing.T) {
 			status: 400, content: []string{`"message":"There is no agent with this id."`, `"takenBy":{"code":"validation_missing_rel_records"`}},
 
 		// an answer's ticket exists
-		{name: "sendAnswerOnTicket on a ticket deleted meanwhile", collection: policy.Answers, change: deleteTicket,
+		{name: "sendAnswerOnTicket on a ticket deleted meanwhile", collection: policy.Messages, change: deleteTicket,
 			method: "PATCH", path: "/sendAnswerOnTicket/" + testapp.TicketId, token: fixtureToken(testapp.Admin), body: `{"answer":"Hi."}`,
 			status: 404, content: []string{`"message":"There is no ticket with this id."`}},
-		{name: "record API answer on a ticket deleted meanwhile", collection: policy.Answers, change: deleteTicket,
-			method: "POST", path: "/api/collections/ticketAnswers/records", token: fixtureToken(testapp.Admin),
-			body:   `{"ticket":"` + testapp.TicketId + `","answer":"Hi.","adminId":"` + testapp.AdminId + `"}`,
+		{name: "record API answer on a ticket deleted meanwhile", collection: policy.Messages, change: deleteTicket,
+			method: "POST", path: "/api/collections/messages/records", token: fixtureToken(testapp.Admin),
+			body:   `{"ticket":"` + testapp.TicketId + `","kind":"answer","body":"Hi.","authorId":"` + testapp.AdminId + `"}`,
 			status: 400, content: []string{`"message":"There is no ticket with this id."`, `"ticket":{"code":"validation_missing_rel_records"`}},
 
 		// a user name and an email name one account

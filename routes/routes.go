@@ -11,6 +11,8 @@ func Register(app core.App) {
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
 		bindAccounts(se)
 		bindTickets(se)
+		bindConversation(se)
+		bindSettings(se)
 		bindAdmins(se)
 		return se.Next()
 	})

@@ -11,6 +11,7 @@ import (
 
 	"ticketportal/policy"
 	"ticketportal/store"
+	"ticketportal/throttle"
 )
 
 // bindTickets lists the tickets routes.
@@ -50,6 +51,7 @@ func sendTicket(e *core.RequestEvent) error {
 	}
 	var in struct {
 		TicketContent     *string `json:"ticketContent"`
+		TicketSubject     *string `json:"ticketSubject"`
 		CustomerFirstName *string `json:"customerFirstName"`
 		CustomerLastName  *string `json:"customerLastName"`
 	}
@@ -59,6 +61,10 @@ func sendTicket(e *core.RequestEvent) error {
 	errs := validation.Errors{}
 	if err := checkText(in.TicketContent, maxText); err != nil {
 		errs["ticketContent"] = err
+	}
+	subject, err := optionalSubject(in.TicketSubject)
+	if err != nil {
+		errs["ticketSubject"] = err
 	}
 	first, err := optionalName(in.CustomerFirstName, e.Auth.GetString("userFirstName"))
 	if err != nil {
@@ -72,6 +78,10 @@ func sendTicket(e *core.RequestEvent) error {
 		return e.BadRequestError("The ticket is not valid.", errs)
 	}
 
+	// one budget per customer with the record and batch APIs' creates
+	if err := throttle.TakeTicket(e, e.Auth); err != nil {
+		return err
+	}
 	col, err := e.App.FindCachedCollectionByNameOrId(policy.Tickets)
 	if err != nil {
 		return e.InternalServerError("", err)
@@ -79,12 +89,13 @@ func sendTicket(e *core.RequestEvent) error {
 	t := core.NewRecord(col)
 	t.Set("customerId", e.Auth.Id)
 	t.Set("ticketContent", *in.TicketContent)
+	t.Set("ticketSubject", subject) // "" = the hook's default, the first line
 	t.Set("customerFirstName", first)
 	t.Set("customerLastName", last)
 	if err := e.App.Save(t); err != nil {
 		return e.BadRequestError("The ticket could not be saved.", err)
 	}
-	if err := store.AttachAnswers(e.App, t); err != nil {
+	if err := shape(e, t); err != nil {
 		return e.InternalServerError("", err)
 	}
 	return e.JSON(http.StatusCreated, ticketResponse{Message: "Your ticket has been sent.", TicketId: t.Id, Data: t})
@@ -117,10 +128,33 @@ func optionalName(s *string, fallback string) (string, error) {
 	return name, nil
 }
 
-// attachAnswers is a list shape: every ticket of a page gets its answers in
-// one query.
-func attachAnswers(app core.App, page []*core.Record) error {
-	return store.AttachAnswers(app, page...)
+// optionalSubject checks a given ticketSubject (at most 200 characters, one
+// line); none or only white space gives "" (the default subject).
+func optionalSubject(s *string) (string, error) {
+	if s == nil {
+		return "", nil
+	}
+	subject := strings.TrimSpace(*s)
+	switch {
+	case utf8.RuneCountInString(subject) > policy.MaxSubject:
+		return "", validation.NewError("validation_length_too_long", "Must be at most 200 characters.")
+	case strings.ContainsAny(subject, "\r\n"):
+		return "", validation.NewError("validation_invalid_subject", "Must be one line.")
+	}
+	return subject, nil
+}
+
+// shape makes tickets what the caller may see: the conversation (notes for
+// staff only) and, for a customer, no staff-only fields (store.ShapeTickets,
+// which the record API and realtime use too).
+func shape(e *core.RequestEvent, tickets ...*core.Record) error {
+	return store.ShapeTickets(e.App, policy.IsStaff(e.Auth), tickets...)
+}
+
+// shapePage is shape as a list shape: every ticket of a page gets its
+// messages in one query.
+func shapePage(e *core.RequestEvent) func(core.App, []*core.Record) error {
+	return func(_ core.App, page []*core.Record) error { return shape(e, page...) }
 }
 
 func getUserTickets(e *core.RequestEvent) error {
@@ -129,28 +163,53 @@ func getUserTickets(e *core.RequestEvent) error {
 		where:      dbx.HashExp{"customerId": e.Auth.Id},
 		countKey:   store.CountKeyCustomer(e.Auth.Id),
 		orderBy:    []string{"createdAt DESC", "rowid DESC"},
-		shape:      attachAnswers,
+		shape:      shapePage(e),
 	})
 }
 
 func getAllActiveTickets(e *core.RequestEvent) error {
+	f, err := queueFilter(e, true)
+	if err != nil {
+		return err
+	}
 	return respondList(e, "Active tickets.", listQuery{
 		collection: policy.Tickets,
-		where:      dbx.HashExp{"ticketStatus": policy.StatusActive},
-		countKey:   store.CountKeyStatus(policy.StatusActive),
+		where:      filtered(dbx.HashExp{"ticketStatus": policy.StatusActive}, f),
+		countKey:   countKeyUnless(f, store.CountKeyStatus(policy.StatusActive)),
 		orderBy:    []string{"isHighPriority DESC", "createdAt DESC", "rowid DESC"},
-		shape:      attachAnswers,
+		shape:      shapePage(e),
 	})
 }
 
 func getAllClosedTickets(e *core.RequestEvent) error {
+	f, err := queueFilter(e, false)
+	if err != nil {
+		return err
+	}
 	return respondList(e, "Closed tickets.", listQuery{
 		collection: policy.Tickets,
-		where:      dbx.HashExp{"ticketStatus": policy.StatusClosed},
-		countKey:   store.CountKeyStatus(policy.StatusClosed),
+		where:      filtered(dbx.HashExp{"ticketStatus": policy.StatusClosed}, f),
+		countKey:   countKeyUnless(f, store.CountKeyStatus(policy.StatusClosed)),
 		orderBy:    []string{"createdAt DESC", "rowid DESC"},
-		shape:      attachAnswers,
+		shape:      shapePage(e),
 	})
+}
+
+// filtered adds the list filters to a list's condition.
+func filtered(where dbx.Expression, f store.QueueFilter) dbx.Expression {
+	if w := f.Where(); w != nil {
+		return dbx.And(where, w)
+	}
+	return where
+}
+
+// countKeyUnless is the list's counter when no filter narrows it (a
+// filtered list is counted).
+func countKeyUnless(f store.QueueFilter, key string) string {
+	if f.Empty() {
+		return key
+	}
+	return ""
 }
 
 // callerInfo is the request info the collection rules are checked with (the
@@ -189,7 +248,7 @@ func searchForTicket(e *core.RequestEvent) error {
 	if err != nil {
 		return err
 	}
-	if err := store.AttachAnswers(e.App, t); err != nil {
+	if err := shape(e, t); err != nil {
 		return e.InternalServerError("", err)
 	}
 	return e.JSON(http.StatusOK, ticketResponse{Message: "Ticket found.", Data: t})

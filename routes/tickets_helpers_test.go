@@ -141,7 +141,7 @@ func all(checks ...func(testing.TB, *tests.TestApp, []byte)) func(testing.TB, *t
 // answersOf counts the stored answers of a ticket.
 func answersOf(t testing.TB, app core.App, ticketId string) int {
 	t.Helper()
-	n, err := app.CountRecords(policy.Answers, dbx.HashExp{"ticket": ticketId})
+	n, err := app.CountRecords(policy.Messages, dbx.HashExp{"ticket": ticketId, "kind": policy.KindAnswer})
 	if err != nil {
 		t.Fatal(err)
 	}

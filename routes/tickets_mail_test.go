@@ -20,10 +20,11 @@ func TestAnswerMailReachesTheCustomer(t *testing.T) {
 	if status != 200 {
 		t.Fatalf("answer: %d %s", status, raw)
 	}
-	m := srv.WaitFor(t, "alice@example.com", "new answer", 20*time.Second)
+	m := srv.WaitFor(t, "alice@example.com", "[#"+testapp.TicketId+"]", 20*time.Second)
 
-	if !strings.Contains(m.Subject, meta.AppName) || !strings.Contains(m.Subject, "your ticket has a new answer") {
-		t.Errorf("subject %q does not name the product and the news", m.Subject)
+	// ticket mails are subjected [#<ticketId>] <ticketSubject>
+	if m.Subject != "[#"+testapp.TicketId+"] How do I export my data?" {
+		t.Errorf("subject %q is not [#<ticketId>] <ticketSubject>", m.Subject)
 	}
 	if strings.Contains(m.HTML, "<script>") || !strings.Contains(m.HTML, "Run &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; restart.") {
 		t.Errorf("the answer is not escaped in the HTML part:\n%s", m.HTML)
@@ -60,7 +61,7 @@ func TestAnswerWithSlowMailServer(t *testing.T) {
 	if n := answersOf(t, app, testapp.TicketId); n != 1 {
 		t.Errorf("%d answers stored, want 1", n)
 	}
-	m := srv.WaitFor(t, "alice@example.com", "new answer", 30*time.Second)
+	m := srv.WaitFor(t, "alice@example.com", "[#"+testapp.TicketId+"]", 30*time.Second)
 	if !strings.Contains(m.Text, "Please wait for the mail.") {
 		t.Errorf("mail without the answer: %s", m.Text)
 	}

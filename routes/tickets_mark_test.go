@@ -16,7 +16,7 @@ const (
 func markedAs(ticketId, status string, fields map[string]any) callerWant {
 	return callerWant{status: 200,
 		content: []string{`"message":`, `"ticketId":"` + ticketId + `"`, `"ticketStatus":"` + status + `"`},
-		events:  map[string]int{"OnRecordUpdate": 1, "OnRecordCreate": 0, "OnRecordDelete": 0},
+		events:  map[string]int{"OnRecordUpdate": 1, "OnRecordCreate": 1, "OnRecordDelete": 0}, // the ticket and its history line
 		check:   stored(policy.Tickets, ticketId, fields)}
 }
 

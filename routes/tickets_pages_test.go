@@ -150,10 +150,10 @@ func TestTicketListAnswers(t *testing.T) {
 		NotExpectedContent: acctLeaks,
 		TestAppFactory:     testapp.Factory,
 		BeforeTestFunc: func(t testing.TB, app *tests.TestApp, _ *core.ServeEvent) {
-			col, _ := app.FindCollectionByNameOrId(policy.Answers)
+			col, _ := app.FindCollectionByNameOrId(policy.Messages)
 			for _, text := range []string{"Second answer.", "Third answer."} {
 				a := core.NewRecord(col)
-				a.Load(map[string]any{"ticket": testapp.TakenTicketId, "answer": text, "adminId": testapp.AdminId})
+				a.Load(map[string]any{"ticket": testapp.TakenTicketId, "kind": policy.KindAnswer, "body": text, "authorId": testapp.AdminId})
 				if err := app.Save(a); err != nil {
 					t.Fatal(err)
 				}

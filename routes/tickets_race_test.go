@@ -115,7 +115,7 @@ func TestTicketAnswerRace(t *testing.T) {
 		t.Fatalf("%d answers stored, want %d", got, n)
 	}
 	for i := range n {
-		if _, err := app.FindFirstRecordByData(policy.Answers, "answer", fmt.Sprintf("Answer number %d.", i)); err != nil {
+		if _, err := app.FindFirstRecordByData(policy.Messages, "body", fmt.Sprintf("Answer number %d.", i)); err != nil {
 			t.Errorf("answer %d is missing: %v", i, err)
 		}
 	}
@@ -141,7 +141,7 @@ func TestTicketAnswerCloseRace(t *testing.T) {
 		}
 		return nil
 	})
-	slowWrites(app, policy.Answers, 10*time.Millisecond)
+	slowWrites(app, policy.Messages, 10*time.Millisecond)
 	base := testapp.Serve(t, app)
 	admin := testapp.Token(t, testapp.Admin)
 	const n = 30
@@ -164,7 +164,7 @@ func TestTicketAnswerCloseRace(t *testing.T) {
 	if got := answersOf(t, app, testapp.TicketId); got != ok {
 		t.Fatalf("%d answers stored, but %d got 200", got, ok)
 	}
-	late, err := app.FindRecordsByFilter(policy.Answers, "ticket = {:t} && createdAt > {:closed}", "", 0, 0,
+	late, err := app.FindRecordsByFilter(policy.Messages, "ticket = {:t} && kind = 'answer' && createdAt > {:closed}", "", 0, 0,
 		dbx.Params{"t": testapp.TicketId, "closed": closedAt.String()})
 	if err != nil {
 		t.Fatal(err)

@@ -54,7 +54,7 @@ func TestSendTicket(t *testing.T) {
 		return callerWant{status: 201,
 			content: []string{`"message":`, `"ticketId":"`, `"ticketContent":"Printer on fire."`, `"customerUserName":"` + userName + `"`,
 				`"customerFirstName":"` + first + `"`, `"ticketStatus":"active"`, `"isTaken":false`, `"ticketAnswers":[]`},
-			events: map[string]int{"OnRecordCreate": 1, "OnRecordAfterCreateSuccess": 1, "OnRecordUpdate": 0},
+			events: map[string]int{"OnRecordCreate": 2, "OnRecordAfterCreateSuccess": 2, "OnRecordUpdate": 0}, // the ticket and its "created" history line
 		}
 	}
 	alice := created("alice", "Alice")
@@ -161,8 +161,8 @@ func TestSearchForTicket(t *testing.T) {
 
 func TestDeleteSpecificTicket(t *testing.T) {
 	deleted := callerWant{status: 200, content: []string{`"message":`},
-		events: map[string]int{"OnRecordDelete": 2}, // the ticket and its answer
-		check:  all(gone(policy.Tickets, testapp.TakenTicketId), gone(policy.Answers, testapp.AnswerId), ticketsOf(testapp.CustomerId, 2))}
+		events: map[string]int{"OnRecordDelete": 4}, // the ticket, its answer and its two history lines
+		check:  all(gone(policy.Tickets, testapp.TakenTicketId), gone(policy.Messages, testapp.AnswerId), ticketsOf(testapp.CustomerId, 2))}
 	kept := func(w callerWant) callerWant {
 		w.check = all(ticketsOf(testapp.CustomerId, 3), func(t testing.TB, app *tests.TestApp, _ []byte) {
 			if answersOf(t, app, testapp.TakenTicketId) != 1 {
@@ -186,7 +186,7 @@ func answered(ticketId, adminId string, want int) func(testing.TB, *tests.TestAp
 		if n := answersOf(t, app, ticketId); n != want {
 			t.Errorf("ticket %s has %d answers, want %d", ticketId, n, want)
 		}
-		if _, err := app.FindFirstRecordByFilter(policy.Answers, "ticket = {:t} && adminId = {:a} && answer = 'Try the export button.'",
+		if _, err := app.FindFirstRecordByFilter(policy.Messages, "ticket = {:t} && kind = 'answer' && authorId = {:a} && body = 'Try the export button.'",
 			dbx.Params{"t": ticketId, "a": adminId}); err != nil {
 			t.Errorf("no answer of %s stored: %v", adminId, err)
 		}
@@ -201,7 +201,7 @@ func TestSendAnswerOnTicket(t *testing.T) {
 	for _, kind := range append(append([]string{}, agents...), heads...) {
 		wants[kind] = callerWant{status: 200,
 			content: []string{`"message":`, `"id":"` + testapp.TicketId + `"`, `"answer":"Try the export button."`, `"adminId":"` + idOf[kind] + `"`},
-			events:  map[string]int{"OnRecordCreate": 1, "OnRecordUpdate": 1}, // the answer, then its ticket is touched
+			events:  map[string]int{"OnRecordCreate": 2, "OnRecordUpdate": 1}, // the answer and its history line, then its ticket is touched
 			check:   answered(testapp.TicketId, idOf[kind], 1)}
 	}
 	asCallers(t, "answers a ticket", "PATCH", "/sendAnswerOnTicket/"+testapp.TicketId, body, nil, wants)

@@ -4,12 +4,10 @@ import (
 	"database/sql"
 	"errors"
 	"net/http"
-	"strings"
 
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
 
-	"ticketportal/mail"
 	"ticketportal/policy"
 	"ticketportal/store"
 )
@@ -32,52 +30,19 @@ func sendAnswerOnTicket(e *core.RequestEvent) error {
 	if err := checkText(in.Answer, maxText); err != nil {
 		return e.BadRequestError("The answer is not valid.", validation.Errors{"answer": err})
 	}
-	answer, err := store.AddAnswer(e.App, t.Id, e.Auth.Id, *in.Answer)
-	if err != nil {
+	// the answer's hooks update the ticket, write the history line and queue
+	// the customer's mail in the answer's transaction
+	if _, err := store.AddAnswer(e.App, t.Id, e.Auth.Id, *in.Answer); err != nil {
 		return ticketError(e, err)
 	}
 	t, err = e.App.FindRecordById(policy.Tickets, t.Id)
 	if err != nil {
 		return ticketError(e, err)
 	}
-	if err := store.AttachAnswers(e.App, t); err != nil {
+	if err := shape(e, t); err != nil {
 		return e.InternalServerError("", err)
 	}
-	mailAnswer(e.App, t, answer)
 	return e.JSON(http.StatusOK, ticketResponse{Message: "Your answer has been sent.", Data: t})
-}
-
-// mailAnswer tells the ticket's customer about a new answer, in the
-// background: a slow or broken mail server never holds up or fails the
-// answer.
-func mailAnswer(app core.App, ticket, answer *core.Record) {
-	to := ticket.GetString("userEmail")
-	if customer, err := app.FindRecordById(policy.Users, ticket.GetString("customerId")); err == nil {
-		to = customer.Email()
-	}
-	if to == "" {
-		return
-	}
-	msg, err := mail.Build(app, to, "ticket_answer", map[string]any{
-		"name":     ticket.GetString("customerFirstName"),
-		"ticketId": ticket.Id,
-		"ticket":   excerpt(ticket.GetString("ticketContent"), 200),
-		"answer":   answer.GetString("answer"),
-	})
-	if err != nil {
-		app.Logger().Error("answer mail failed", "ticket", ticket.Id, "error", err)
-		return
-	}
-	mail.Deliver(app, msg)
-}
-
-// excerpt shortens s to at most n characters.
-func excerpt(s string, n int) string {
-	r := []rune(strings.TrimSpace(s))
-	if len(r) <= n {
-		return string(r)
-	}
-	return strings.TrimSpace(string(r[:n])) + "…"
 }
 
 func markTicketStatus(e *core.RequestEvent) error {
@@ -91,13 +56,26 @@ func markTicketStatus(e *core.RequestEvent) error {
 	if err := readJSON(e, &in); err != nil {
 		return err
 	}
-	marks := map[string]store.Mark{"markAsTaken": store.Take, "markAsClosed": store.Close}
+	marks := map[string]store.Mark{"markAsTaken": store.Take, "markAsClosed": store.Close, "markAsReleased": store.Release, "markAsReopened": store.Reopen}
+	const one = "Must be markAsTaken, markAsClosed, markAsReleased or markAsReopened."
 	if in.Status == nil || *in.Status == "" {
-		return fieldError(e, "The status is missing.", "status", "validation_required", "Must be markAsTaken or markAsClosed.")
+		return fieldError(e, "The status is missing.", "status", "validation_required", one)
 	}
 	m, ok := marks[*in.Status]
 	if !ok {
-		return fieldError(e, "The status must be markAsTaken or markAsClosed.", "status", "validation_invalid_value", "Must be markAsTaken or markAsClosed.")
+		return fieldError(e, "The status must be markAsTaken, markAsClosed, markAsReleased or markAsReopened.", "status", "validation_invalid_value", one)
+	}
+	superAdmin := policy.Can(e.Auth, policy.MarkHighPriority) // superAdmins and operators
+	switch m {
+	case store.Reopen:
+		if !superAdmin {
+			return e.ForbiddenError("Only a superAdmin may reopen a ticket.", nil)
+		}
+	case store.Release:
+		if _, err := store.ReleaseTicket(e.App, t.Id, e.Auth.Id, superAdmin); err != nil {
+			return ticketError(e, err)
+		}
+		return e.JSON(http.StatusOK, markResponse{Message: "The ticket is free.", TicketId: t.Id, TicketStatus: string(m)})
 	}
 	return mark(e, t.Id, m)
 }
@@ -123,6 +101,7 @@ func mark(e *core.RequestEvent, ticketId string, m store.Mark) error {
 		store.Take:       "The ticket is taken by you.",
 		store.Close:      "The ticket is closed.",
 		store.Prioritize: "The ticket is now high priority.",
+		store.Reopen:     "The ticket is reopened.",
 	}
 	return e.JSON(http.StatusOK, markResponse{Message: messages[m], TicketId: ticketId, TicketStatus: string(m)})
 }
@@ -146,6 +125,8 @@ func ticketError(e *core.RequestEvent, err error) error {
 		return e.NotFoundError("There is no ticket with this id.", nil)
 	case errors.Is(err, store.ErrClosed):
 		return e.Error(http.StatusConflict, "This ticket is closed.", nil)
+	case errors.Is(err, store.ErrNotHolder):
+		return e.ForbiddenError("Only the admin holding this ticket or a superAdmin may release it.", nil)
 	case errors.As(err, &held):
 		return e.Error(http.StatusConflict, "This ticket is already taken by "+holderName(e.App, held.By)+".", nil)
 	}

@@ -68,13 +68,8 @@ CREATE TRIGGER IF NOT EXISTS integrity_superusers_delete AFTER DELETE ON _superu
 	UPDATE tickets SET takenBy = '', isTaken = FALSE WHERE takenBy = OLD.id AND ticketStatus = 'active';
 END;
 
-CREATE TRIGGER IF NOT EXISTS integrity_answers_insert BEFORE INSERT ON ticketAnswers BEGIN
+CREATE TRIGGER IF NOT EXISTS integrity_messages_insert BEFORE INSERT ON messages BEGIN
 	SELECT RAISE(ABORT, 'integrity:ticket') WHERE NOT EXISTS (SELECT 1 FROM tickets WHERE id = NEW.ticket);
-END;
-
-CREATE TRIGGER IF NOT EXISTS integrity_answers_update BEFORE UPDATE OF ticket ON ticketAnswers BEGIN
-	SELECT RAISE(ABORT, 'integrity:ticket') WHERE NEW.ticket IS NOT OLD.ticket
-		AND NOT EXISTS (SELECT 1 FROM tickets WHERE id = NEW.ticket);
 END;
 `
 
@@ -82,7 +77,7 @@ END;
 var IntegrityTriggers = []string{
 	"integrity_users_insert", "integrity_users_update", "integrity_admins_insert", "integrity_admins_update",
 	"integrity_tickets_insert", "integrity_tickets_update", "integrity_admins_delete", "integrity_superusers_delete",
-	"integrity_answers_insert", "integrity_answers_update",
+	"integrity_messages_insert",
 }
 
 // EnsureIntegrity creates the integrity triggers that are missing (a fresh
@@ -91,7 +86,7 @@ var IntegrityTriggers = []string{
 func EnsureIntegrity(app core.App) error {
 	var tables int
 	err := app.DB().NewQuery(`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'
-		AND name IN ('users', 'admins', 'tickets', 'ticketAnswers', '_superusers')`).Row(&tables)
+		AND name IN ('users', 'admins', 'tickets', 'messages', '_superusers')`).Row(&tables)
 	if err != nil || tables < 5 {
 		return err // not migrated yet: the integrity migration creates them
 	}

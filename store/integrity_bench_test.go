@@ -32,7 +32,7 @@ func BenchmarkIntegrityWrites(b *testing.B) {
 				}
 			}
 			tickets, _ := app.FindCollectionByNameOrId(policy.Tickets)
-			answers, _ := app.FindCollectionByNameOrId(policy.Answers)
+			answers, _ := app.FindCollectionByNameOrId(policy.Messages)
 			users, _ := app.FindCollectionByNameOrId(policy.Users)
 			b.ResetTimer()
 			for i := range b.N {
@@ -44,8 +44,9 @@ func BenchmarkIntegrityWrites(b *testing.B) {
 				}
 				a := core.NewRecord(answers)
 				a.Set("ticket", t.Id)
-				a.Set("answer", "Benchmark answer.")
-				a.Set("adminId", testapp.AdminId)
+				a.Set("kind", "answer")
+				a.Set("body", "Benchmark answer.")
+				a.Set("authorId", testapp.AdminId)
 				if err := app.Save(a); err != nil {
 					b.Fatal(err)
 				}

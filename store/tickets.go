@@ -17,6 +17,9 @@ const (
 	Take       Mark = "taken"
 	Close      Mark = "closed"
 	Prioritize Mark = "high priority"
+	Release    Mark = "released"
+	Reopen     Mark = "reopened"
+	Assign     Mark = "assigned"
 )
 
 // ErrClosed refuses a change to a closed ticket.
@@ -28,6 +31,9 @@ type HeldError struct {
 }
 
 func (e *HeldError) Error() string { return "the ticket is held by " + e.By }
+
+// ErrNotHolder refuses releasing a ticket one does not hold.
+var ErrNotHolder = errors.New("only the holder or a superAdmin may release the ticket")
 
 // State is the part of a ticket that marks change.
 type State struct {
@@ -68,6 +74,22 @@ func Apply(s State, m Mark, by string) (State, bool, error) {
 		}
 		s.HighPriority = true
 		return s, true, nil
+	case Release:
+		switch {
+		case s.Status == policy.StatusClosed:
+			return s, false, ErrClosed
+		case s.TakenBy == "":
+			return s, false, nil
+		}
+		s.TakenBy = ""
+		return s, true, nil
+	case Reopen:
+		if s.Status == policy.StatusActive {
+			return s, false, nil
+		}
+		s.Status = policy.StatusActive
+		s.TakenBy = ""
+		return s, true, nil
 	}
 	return s, false, fmt.Errorf("unknown mark %q", m)
 }
@@ -76,19 +98,54 @@ func stateOf(t *core.Record) State {
 	return State{Status: t.GetString("ticketStatus"), TakenBy: t.GetString("takenBy"), HighPriority: t.GetBool("isHighPriority")}
 }
 
+// ApplyAssign decides what assigning a ticket in state s to the account to
+// ("" frees it) does.
+func ApplyAssign(s State, to string) (State, bool, error) {
+	switch {
+	case s.Status == policy.StatusClosed:
+		return s, false, ErrClosed
+	case s.TakenBy == to:
+		return s, false, nil
+	}
+	s.TakenBy = to
+	return s, true, nil
+}
+
 // MarkTicket applies m by the account `by` to a ticket. The ticket is read,
 // decided on and saved inside one transaction; PocketBase runs write
 // transactions one at a time, so of two agents racing to take a ticket
 // exactly one wins. The ticket is saved (and markedBy set) only when the
 // mark changes it. A missing ticket gives sql.ErrNoRows.
 func MarkTicket(app core.App, ticketId string, m Mark, by string) (*core.Record, error) {
+	return markTicket(app, ticketId, m, by, "", false)
+}
+
+// ReleaseTicket frees a ticket in the name of by, who must hold it unless
+// anyHolder (a superAdmin); the holder is checked inside the transaction.
+func ReleaseTicket(app core.App, ticketId, by string, anyHolder bool) (*core.Record, error) {
+	return markTicket(app, ticketId, Release, by, "", !anyHolder)
+}
+
+// AssignTicket gives a ticket to the account to ("" frees it) in the name
+// of by, deciding inside the write's transaction like MarkTicket.
+func AssignTicket(app core.App, ticketId, to, by string) (*core.Record, error) {
+	return markTicket(app, ticketId, Assign, by, to, false)
+}
+
+func markTicket(app core.App, ticketId string, m Mark, by, to string, holderOnly bool) (*core.Record, error) {
 	var ticket *core.Record
 	err := app.RunInTransaction(func(tx core.App) error {
 		t, err := tx.FindRecordById(policy.Tickets, ticketId)
 		if err != nil {
 			return err
 		}
+		if holderOnly && t.GetString("takenBy") != "" && t.GetString("takenBy") != by && t.GetString("ticketStatus") == policy.StatusActive {
+			return ErrNotHolder
+		}
 		next, changed, err := Apply(stateOf(t), m, by)
+		if m == Assign {
+			next, changed, err = ApplyAssign(stateOf(t), to)
+		}
 		if err != nil {
 			return err
 		}
@@ -105,35 +162,4 @@ func MarkTicket(app core.App, ticketId string, m Mark, by string) (*core.Record,
 		return nil
 	})
 	return ticket, err
-}
-
-// AddAnswer stores an answer of the account adminId on a ticket. The
-// ticket's status is checked in the same transaction as the insert, so an
-// answer never lands on a ticket closed meanwhile (ErrClosed). Concurrent
-// answers are separate inserts and all of them are kept. A missing ticket
-// gives sql.ErrNoRows.
-func AddAnswer(app core.App, ticketId, adminId, text string) (*core.Record, error) {
-	var answer *core.Record
-	err := app.RunInTransaction(func(tx core.App) error {
-		t, err := tx.FindRecordById(policy.Tickets, ticketId)
-		if err != nil {
-			return err
-		}
-		if t.GetString("ticketStatus") == policy.StatusClosed {
-			return ErrClosed
-		}
-		col, err := tx.FindCachedCollectionByNameOrId(policy.Answers)
-		if err != nil {
-			return err
-		}
-		answer = core.NewRecord(col)
-		answer.Set("ticket", t.Id)
-		answer.Set("answer", text)
-		answer.Set("adminId", adminId)
-		return tx.Save(answer)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return answer, nil
 }

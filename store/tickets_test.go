@@ -2,7 +2,6 @@ package store
 
 import (
 	"errors"
-	"strings"
 	"testing"
 
 	"ticketportal/policy"
@@ -47,26 +46,6 @@ func TestApply(t *testing.T) {
 		}
 		if to != c.to || changed != c.changed {
 			t.Errorf("%s: %+v changed=%v, want %+v changed=%v", c.name, to, changed, c.to, c.changed)
-		}
-	}
-}
-
-func TestPasswordFits(t *testing.T) {
-	cases := []struct {
-		password string
-		fits     bool
-	}{
-		{"", false},
-		{"1234567", false},
-		{"12345678", true},
-		{strings.Repeat("a", 72), true},
-		{strings.Repeat("a", 73), false},
-		{strings.Repeat("é", 8), true},   // 8 characters, 16 bytes
-		{strings.Repeat("é", 40), false}, // 40 characters, 80 bytes: over bcrypt's limit
-	}
-	for _, c := range cases {
-		if got := PasswordFits(c.password); got != c.fits {
-			t.Errorf("PasswordFits(%d chars, %d bytes) = %v, want %v", len([]rune(c.password)), len(c.password), got, c.fits)
 		}
 	}
 }

@@ -47,7 +47,7 @@ func TestBackupRestoresIntoAFreshDataDir(t *testing.T) {
 	if err := app.Save(ticket); err != nil {
 		t.Fatal(err)
 	}
-	answers, _ := app.FindCollectionByNameOrId(policy.Answers)
+	answers, _ := app.FindCollectionByNameOrId(policy.Messages)
 	admins, _ := app.FindCollectionByNameOrId(policy.Admins)
 	admin := core.NewRecord(admins)
 	admin.Load(map[string]any{"userName": "boss", "role": policy.RoleSuperAdmin})
@@ -58,7 +58,7 @@ func TestBackupRestoresIntoAFreshDataDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	answer := core.NewRecord(answers)
-	answer.Load(map[string]any{"ticket": ticket.Id, "answer": "Yes, every night.", "adminId": admin.Id})
+	answer.Load(map[string]any{"ticket": ticket.Id, "kind": policy.KindAnswer, "body": "Yes, every night.", "authorId": admin.Id})
 	if err := app.Save(answer); err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestBackupRestoresIntoAFreshDataDir(t *testing.T) {
 	if err != nil || tk.GetString("ticketContent") != "Is my data backed up?" || tk.GetString("ticketStatus") != policy.StatusActive {
 		t.Fatalf("ticket after restore: %v %v", tk, err)
 	}
-	if a, err := restored.FindRecordById(policy.Answers, answer.Id); err != nil || a.GetString("answer") != "Yes, every night." {
+	if a, err := restored.FindRecordById(policy.Messages, answer.Id); err != nil || a.GetString("body") != "Yes, every night." {
 		t.Fatalf("answer after restore: %v %v", a, err)
 	}
 	if o, err := restored.FindRecordById(mail.OutboxCollection, queued); err != nil || o.GetString("status") != mail.StatusPending {

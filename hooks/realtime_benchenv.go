@@ -13,7 +13,7 @@ import (
 // Switches for the benchmark program (bench/scale.go) only, read at start;
 // neither is meant for a deployment.
 //
-//   - PORTAL_BENCH_POCKETBASE_REALTIME=1 leaves the tickets' and answers'
+//   - PORTAL_BENCH_POCKETBASE_REALTIME=1 leaves the tickets' and messages'
 //     realtime events to PocketBase's own broadcaster (the baseline the
 //     portal's dispatcher is measured against).
 //   - PORTAL_BENCH_PPROF=127.0.0.1:PORT serves Go's profiler on that

@@ -6,6 +6,7 @@
 //
 //	GOTOOLCHAIN=go1.27.3 go run ./bench -tickets 100000
 //	GOTOOLCHAIN=go1.27.3 go run ./bench -abuse -tickets 1000 -subscribers 0
+//	GOTOOLCHAIN=go1.27.3 go run ./bench -scale 1000,5000,10000 -tickets 1000 -subscribers 0
 package main
 
 import (
@@ -36,9 +37,13 @@ func main() {
 	abuse := flag.Bool("abuse", false, "measure only the realtime abuse of issue 11 (bench/abuse.go)")
 	keep := flag.Bool("keep", false, "keep the data dir for a look afterwards")
 	search := flag.Bool("search", false, "seed text and messages, and measure search (and /sendTicket with and without the index) instead")
+	scale := flag.String("scale", "", "measure only realtime at scale (bench/scale.go) at these subscriber counts, e.g. 1000,5000,10000")
+	scalePB := flag.String("scale-pb", "1000", "with -scale: the counts also measured with PocketBase's own broadcaster")
+	scaleTickets := flag.Int("scale-tickets", 50, "with -scale: tickets sent per run")
+	pprofAddr := flag.String("pprof", "", "with -scale: serve the portal server's profiler on this loopback address")
 	flag.Parse()
 
-	if _, err := exec.LookPath("wrk"); err != nil && !*abuse {
+	if _, err := exec.LookPath("wrk"); err != nil && !*abuse && *scale == "" {
 		log.Fatal("wrk is needed: apt-get install wrk")
 	}
 	raiseFileLimit()
@@ -59,7 +64,7 @@ func main() {
 			log.Fatalf("build: %v\n%s", err, out)
 		}
 	}
-	maxSubs := 0
+	maxSubs, customerSubs := 0, 0
 	for _, n := range parseInts(*fanouts) {
 		maxSubs = max(maxSubs, n)
 	}
@@ -68,16 +73,26 @@ func main() {
 		text = newTextGen()
 		maxSubs = 0
 	}
+	for _, n := range parseInts(*scale) {
+		maxSubs = max(maxSubs, n)
+		customerSubs = max(customerSubs, n-n/10)
+	}
+	*customers = max(*customers, customerSubs+1)
 	dataDir := filepath.Join(work, "pb_data")
 	log.Printf("seeding %d tickets, %d customers, %d admins", *tickets, *customers, maxSubs+2)
 	seedStart := time.Now()
-	s, err := seed(dataDir, *tickets, *customers, maxSubs, text)
+	s, err := seed(dataDir, *tickets, *customers, maxSubs, customerSubs, text)
 	if err != nil {
 		log.Fatalf("seed: %v", err)
 	}
 	log.Printf("seeded in %s", time.Since(seedStart).Round(time.Second))
 	if *replication {
 		replicationBench(*bin, work, dataDir, s, *tickets, *duration, *conns, *rounds, *replicaInterval)
+		return
+	}
+
+	if *scale != "" {
+		runScale(*bin, dataDir, s, parseInts(*scale), parseInts(*scalePB), *scaleTickets, *pprofAddr)
 		return
 	}
 

@@ -25,6 +25,7 @@ type seeded struct {
 	superAdminToken string
 	operatorToken   string   // a PocketBase superuser
 	subscriberToks  []string // admins that subscribe in the fan-out phase
+	customerToks    []string // customers 1.. that subscribe in the scale phase (customer0 sends)
 }
 
 const benchPassword = "bench-password-1"
@@ -40,7 +41,7 @@ func newId() string {
 //
 // With text set (the search bench), every ticket gets generated text and
 // about three messages, and the search index is built once at the end.
-func seed(dataDir string, tickets, customers, admins int, text *textGen) (*seeded, error) {
+func seed(dataDir string, tickets, customers, admins, customerSubs int, text *textGen) (*seeded, error) {
 	app := core.NewBaseApp(core.BaseAppConfig{DataDir: dataDir})
 	if err := app.Bootstrap(); err != nil {
 		return nil, err
@@ -195,6 +196,13 @@ func seed(dataDir string, tickets, customers, admins int, text *textGen) (*seede
 			return nil, err
 		}
 		out.subscriberToks = append(out.subscriberToks, t)
+	}
+	for i := 1; i <= customerSubs && i < customers; i++ {
+		t, err := token(policy.Users, customerIds[i])
+		if err != nil {
+			return nil, err
+		}
+		out.customerToks = append(out.customerToks, t)
 	}
 	return out, nil
 }

@@ -37,6 +37,7 @@ type realtime struct {
 	limits     RealtimeLimits
 	revoked    revokedSet
 	conns      connCounts
+	index      subscriberIndex
 }
 
 func bindRealtime(app core.App) {
@@ -45,10 +46,12 @@ func bindRealtime(app core.App) {
 		// a misconfigured bound must not go unnoticed: refuse to start
 		app.OnBootstrap().BindFunc(func(e *core.BootstrapEvent) error { return err })
 	}
+	bindBenchSwitches(app)
 	rt := &realtime{app: app, limits: limits}
 	rt.out.maxMessages, rt.out.maxBytes, rt.out.full = limits.QueuedMessages, limits.QueuedBytes, rt.cut
 	rt.bindRevocation()
 	rt.bindRealtimeLimits()
+	rt.bindSubscriberIndex()
 	app.Store().Set(realtimeStoreKey, rt)
 
 	// Only agents (admins, superAdmins and operators) may join the admin

@@ -180,25 +180,42 @@ func (rt *realtime) fanOutEvent(action string, ev *event, part fanOutPart, emit 
 	for p := range topics {
 		prefixes = append(prefixes, p)
 	}
-	clients := rt.app.SubscriptionsBroker().Clients()
+	clients := rt.audience(ev)
 	if len(clients) == 0 {
 		return
 	}
-	parts := make([][]subscriptions.Client, fanOutWorkers())
-	i := 0
-	for _, client := range clients {
-		parts[i%len(parts)] = append(parts[i%len(parts)], client)
-		i++
+	parts := make([][]member, fanOutWorkers())
+	for i, m := range clients {
+		parts[i%len(parts)] = append(parts[i%len(parts)], m)
 	}
 	var wg sync.WaitGroup
 	for _, p := range parts {
 		wg.Go(func() {
-			for _, client := range p {
-				safely(func() { rt.toClient(client, action, ev, topics, prefixes, part, emit) })
+			for _, m := range p {
+				safely(func() { rt.toClient(m, action, ev, topics, prefixes, part, emit) })
 			}
 		})
 	}
 	wg.Wait()
+}
+
+// audience is the clients that may hear the event: while the policy
+// decides both rules of its collection, the agents, the others and the
+// ticket's customer (subscriberIndex, which decides each class once);
+// else every client.
+func (rt *realtime) audience(ev *event) []member {
+	broker := rt.app.SubscriptionsBroker()
+	c := ev.record.Collection()
+	if ev.policyDecides(c.ListRule) && ev.policyDecides(c.ViewRule) {
+		state, ok := ev.ticket()
+		return rt.index.audience(broker, state[0], ok, ev.visibleTo)
+	}
+	all := broker.Clients()
+	out := make([]member, 0, len(all))
+	for _, client := range all {
+		out = append(out, member{client: client, auth: clientAuth(client)})
+	}
+	return out
 }
 
 // toClient hands client the event's messages for each of its subscriptions
@@ -207,12 +224,14 @@ func (rt *realtime) fanOutEvent(action string, ev *event, part fanOutPart, emit 
 // subscriptions; a subscription without options of its own (but fields)
 // is decided by the client's auth alone and gets the message encoded once
 // for its kind of subscriber; only the others are seen as a request.
-func (rt *realtime) toClient(client subscriptions.Client, action string, ev *event, topics map[string]*string, prefixes []string, part fanOutPart, emit func(subscriptions.Client, delivery)) {
-	auth := clientAuth(client)
+//
+// A member whose class the index decided (m.known) is not asked again.
+func (rt *realtime) toClient(m member, action string, ev *event, topics map[string]*string, prefixes []string, part fanOutPart, emit func(subscriptions.Client, delivery)) {
+	client, auth := m.client, m.auth
 	if auth != nil && rt.revoked.has(auth.Id) {
 		return
 	}
-	if ev.refusedByPolicy(auth) {
+	if m.known && !m.visible || !m.known && ev.refusedByPolicy(auth) {
 		return
 	}
 	record := ev.record
@@ -228,7 +247,7 @@ func (rt *realtime) toClient(client subscriptions.Client, action string, ev *eve
 		var data []byte
 		var err error
 		if plain && ev.policyDecides(rule) {
-			if !ev.visibleTo(auth) {
+			if !(m.known && m.visible) && !ev.visibleTo(auth) {
 				continue
 			}
 			data, err = ev.plainMessage(action, auth, options)
@@ -383,6 +402,9 @@ func recordMessage(e *core.RequestEvent, action string, record *core.Record, inf
 func authUnchanged(checked *core.Record) func(subscriptions.Client) bool {
 	return func(c subscriptions.Client) bool {
 		now := clientAuth(c)
+		if now == checked {
+			return true // PocketBase replaces the record on every change
+		}
 		if now == nil || checked == nil {
 			return now == checked
 		}

@@ -17,6 +17,7 @@ type want struct {
 	content []string
 	absent  []string
 	check   func(t testing.TB, app *tests.TestApp)
+	events  map[string]int // nil: expectedEvents decides from the method and status
 }
 
 // scenario runs one request as every caller kind named in expect.
@@ -47,9 +48,44 @@ func scenario(t *testing.T, name, method, url, body string, expect map[string]wa
 			check := w.check
 			s.AfterTestFunc = func(t testing.TB, app *tests.TestApp, _ *http.Response) { check(t, app) }
 		}
-		s.ExpectedEvents = map[string]int{}
+		s.ExpectedEvents = expectedEvents(method, url, w)
 		s.Test(t)
 	}
+}
+
+// expectedEvents is what a scenario must fire: a refused request reaches no
+// request hook and writes nothing; an accepted one runs exactly one request
+// hook of its kind (and, for a write, commits it).
+func expectedEvents(method, url string, w want) map[string]int {
+	if w.events != nil {
+		return w.events
+	}
+	if w.status == http.StatusBadRequest { // refused by validation after the request hook
+		return map[string]int{"OnRecordAfterCreateSuccess": 0, "OnRecordAfterUpdateSuccess": 0, "OnRecordAfterDeleteSuccess": 0}
+	}
+	if w.status >= 400 {
+		return map[string]int{
+			"OnRecordsListRequest": 0, "OnRecordViewRequest": 0, "OnRecordCreateRequest": 0,
+			"OnRecordUpdateRequest": 0, "OnRecordDeleteRequest": 0,
+			"OnRecordAfterCreateSuccess": 0, "OnRecordAfterUpdateSuccess": 0, "OnRecordAfterDeleteSuccess": 0,
+		}
+	}
+	path, _, _ := strings.Cut(url, "?")
+	switch {
+	case path == "/api/batch":
+		return map[string]int{"OnBatchRequest": 1}
+	case method == http.MethodGet && strings.HasSuffix(path, "/records"):
+		return map[string]int{"OnRecordsListRequest": 1, "OnRecordCreate": 0, "OnRecordUpdate": 0, "OnRecordDelete": 0}
+	case method == http.MethodGet:
+		return map[string]int{"OnRecordViewRequest": 1, "OnRecordCreate": 0, "OnRecordUpdate": 0, "OnRecordDelete": 0}
+	case method == http.MethodPost:
+		return map[string]int{"OnRecordCreateRequest": 1, "OnRecordDelete": 0}
+	case method == http.MethodPatch:
+		return map[string]int{"OnRecordUpdateRequest": 1, "OnRecordDelete": 0}
+	case method == http.MethodDelete:
+		return map[string]int{"OnRecordDeleteRequest": 1, "OnRecordCreateRequest": 0} // cascades delete more records
+	}
+	return nil
 }
 
 var (

@@ -15,6 +15,7 @@ func Register(app core.App) {
 	settings.Register(app)
 	bindTickets(app)
 	bindConversation(app)
+	bindFiles(app)
 	bindRecordLists(app)
 	bindCounts(app)
 	bindAdmins(app)

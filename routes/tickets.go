@@ -143,7 +143,11 @@ func optionalSubject(s *string) (string, error) {
 // staff only) and, for a customer, no staff-only fields (store.ShapeTickets,
 // which the record API and realtime use too).
 func shape(e *core.RequestEvent, tickets ...*core.Record) error {
-	return store.ShapeTickets(e.App, policy.IsStaff(e.Auth), tickets...)
+	if err := store.ShapeTickets(e.App, policy.IsStaff(e.Auth), tickets...); err != nil {
+		return err
+	}
+	store.ShapeFiles(fileToken(e), tickets...) // the files, with the caller's file token
+	return nil
 }
 
 // shapePage is shape as a list shape: every ticket of a page gets its

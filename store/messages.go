@@ -56,7 +56,7 @@ func MessagesByTicket(app core.App, withNotes bool, ticketIds ...string) (map[st
 			AuthorId:    r.GetString("authorId"),
 			AuthorName:  r.GetString("authorName"),
 			CreatedAt:   r.GetDateTime("createdAt").String(),
-			Attachments: []any{},
+			Attachments: attachmentsAny(r),
 		})
 	}
 	return out, nil

@@ -190,15 +190,18 @@ func queueAnswerMail(tx core.App, ticket, answer *core.Record) error {
 	if to == "" {
 		return nil
 	}
+	files, fileLinks := answerMailFiles(tx, answer) // hooks/files_mail.go
 	msg, err := mail.Build(tx, to, "ticket_answer", map[string]any{
-		"name":     ticket.GetString("customerFirstName"),
-		"ticketId": ticket.Id,
-		"ticket":   excerpt(ticket.GetString("ticketContent"), 200),
-		"answer":   answer.GetString("body"),
+		"name":      ticket.GetString("customerFirstName"),
+		"ticketId":  ticket.Id,
+		"ticket":    excerpt(ticket.GetString("ticketContent"), 200),
+		"answer":    answer.GetString("body"),
+		"fileLinks": fileLinks,
 	})
 	if err != nil {
 		return err
 	}
+	msg.Attachments = files
 	_, err = mail.Enqueue(tx, msg)
 	return err
 }

@@ -28,7 +28,11 @@ const (
 
 	// A customer sees its own tickets, an agent the active queue, a
 	// superAdmin everything.
-	TicketsViewRule = `customerId = @request.auth.id || (@request.auth.collectionName = "admins" && (@request.auth.role = "superAdmin" || ticketStatus = "active"))`
+	// (Each branch has its own indexed condition, so SQLite can search an
+	// index per branch; migration 1764200510.)
+	TicketsViewRule = `customerId = @request.auth.id` +
+		` || (ticketStatus = "active" && @request.auth.collectionName = "admins")` +
+		` || (ticketStatus = "closed" && @request.auth.collectionName = "admins" && @request.auth.role = "superAdmin")`
 	// A verified customer sends tickets in its own name only (with an optional
 	// subject); the handling fields and the copied customer data are set by
 	// the server.
@@ -57,7 +61,8 @@ const (
 
 	// Messages are seen by whoever may see their ticket, notes by staff only.
 	MessagesViewRule = `(ticket.customerId = @request.auth.id && kind != "note")` +
-		` || (@request.auth.collectionName = "admins" && (@request.auth.role = "superAdmin" || ticket.ticketStatus = "active"))`
+		` || (ticket.ticketStatus = "active" && @request.auth.collectionName = "admins")` +
+		` || (ticket.ticketStatus = "closed" && @request.auth.collectionName = "admins" && @request.auth.role = "superAdmin")`
 	// A customer replies on its own tickets; staff answer active tickets and
 	// note on them (a superAdmin on any); always in one's own name. Messages
 	// are never edited or deleted on their own (nil update and delete rules).

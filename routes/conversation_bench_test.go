@@ -19,12 +19,12 @@ import (
 //
 //	go test ./routes -run '^$' -bench Conversation -benchtime 1x
 //
-// - /getTicket on a ticket with 500 messages vs the record view with
-//   expand=messages_via_ticket;
-// - /replyOnTicket vs a reply created through the record API;
-// - a customer owning 20,000 tickets: the record API list of its tickets vs
-//   /getUserTickets; an agent's active queue at 100,000 tickets: the record
-//   API list vs /getAllActiveTickets.
+//   - /getTicket on a ticket with 500 messages vs the record view with
+//     expand=messages_via_ticket;
+//   - /replyOnTicket vs a reply created through the record API;
+//   - a customer owning 20,000 tickets: the record API list of its tickets vs
+//     /getUserTickets; an agent's active queue at 100,000 tickets: the record
+//     API list vs /getAllActiveTickets.
 func BenchmarkConversation(b *testing.B) {
 	app := testapp.New(b)
 	seedBench(b, app)

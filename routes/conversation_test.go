@@ -335,3 +335,18 @@ func TestPortalSettings(t *testing.T) {
 		))
 	}
 }
+
+func TestSendTicketSubject(t *testing.T) {
+	asCallers(t, "sends a ticket with a subject", "POST", "/sendTicket", `{"ticketContent":"Line one\nline two","ticketSubject":"  Export broken  "}`, nil, testapp.Merge(
+		gate(testapp.Admin, testapp.SuperAdmin, testapp.Operator),
+		testapp.Each(callerWant{status: 201, content: []string{`"ticketSubject":"Export broken"`, `"waitingOn":"agent"`, `"messages":[]`, `"ticketAnswers":[]`}, absent: []string{`"tags"`}}, testapp.Owner, testapp.OtherCustomer),
+	))
+	asCallers(t, "sends a ticket without a subject", "POST", "/sendTicket", `{"ticketContent":"\n  First line of a long question that goes on and on and on and on and on and on and on and on and on and on and on and on and on\nsecond"}`, nil, testapp.Merge(
+		gate(testapp.Admin, testapp.SuperAdmin, testapp.Operator),
+		testapp.Each(callerWant{status: 201, content: []string{`"ticketSubject":"First line of a long question that goes on and on and on and on and on and on and on and on and on and on and on and on"`}}, testapp.Owner, testapp.OtherCustomer),
+	))
+	asCallers(t, "sends a ticket with a two-line subject", "POST", "/sendTicket", `{"ticketContent":"x","ticketSubject":"a\nb"}`, nil, testapp.Merge(
+		gate(testapp.Admin, testapp.SuperAdmin, testapp.Operator),
+		testapp.Each(callerWant{status: 400, content: []string{`"ticketSubject":{"code":"validation_invalid_subject"`}, events: noWrites}, testapp.Owner, testapp.OtherCustomer),
+	))
+}

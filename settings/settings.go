@@ -229,15 +229,18 @@ func Register(app core.App) {
 }
 
 // EnvName is the environment variable of a key: PORTAL_ and the key in
-// upper snake case (reopenWindowDays -> PORTAL_REOPEN_WINDOW_DAYS).
+// upper snake case (reopenWindowDays -> PORTAL_REOPEN_WINDOW_DAYS,
+// maxAttachmentMB -> PORTAL_MAX_ATTACHMENT_MB).
 func EnvName(key string) string {
 	var b strings.Builder
 	b.WriteString("PORTAL_")
-	for i, r := range key {
-		if r >= 'A' && r <= 'Z' && i > 0 {
+	prev := rune(0)
+	for _, r := range key {
+		if r >= 'A' && r <= 'Z' && prev >= 'a' && prev <= 'z' {
 			b.WriteByte('_')
 		}
 		b.WriteRune(r)
+		prev = r
 	}
 	return strings.ToUpper(b.String())
 }

@@ -259,3 +259,46 @@ export function sessionApi(pb, logOut) {
     }
   };
 }
+
+// messagesOf is a ticket's conversation after its first text, oldest first:
+// `messages` ({id, kind, body, authorId, authorName, createdAt, attachments})
+// or, from a server that predates them, the answers of `ticketAnswers`.
+export function messagesOf(t) {
+  if (t && Array.isArray(t.messages)) return t.messages;
+  const answers = t && Array.isArray(t.ticketAnswers) ? t.ticketAnswers : [];
+  return answers.map((a) => ({ id: a.id, kind: 'answer', body: a.answer, authorId: a.adminId, authorName: '', createdAt: a.createdAt, attachments: [] }));
+}
+
+// subjectOf is a ticket's subject, or its first line when it has none.
+export function subjectOf(t) {
+  const s = t && typeof t.ticketSubject === 'string' ? t.ticketSubject.trim() : '';
+  if (s) return s;
+  const first = String((t && t.ticketContent) || '').split('\n')[0].trim();
+  return first.length > 120 ? `${first.slice(0, 119)}…` : first || 'Ticket';
+}
+
+// attachmentLinks lists a message's files as download links (names as text).
+export function attachmentLinks(files) {
+  if (!Array.isArray(files) || files.length === 0) return null;
+  return el('ul', { className: 'attachments' }, files.map((f) => el('li', {},
+    el('a', { href: safeUrl(f.url), download: f.name || true, rel: 'noopener' }, f.name || 'file'),
+    f.size ? el('span', { className: 'muted small' }, ` (${formatSize(f.size)})`) : null,
+  )));
+}
+
+// safeUrl keeps same-origin http(s) links only; anything else becomes "#".
+function safeUrl(u) {
+  try {
+    const url = new URL(String(u || ''), window.location.origin);
+    return url.origin === window.location.origin ? url.href : '#';
+  } catch {
+    return '#';
+  }
+}
+
+function formatSize(n) {
+  const b = Number(n) || 0;
+  if (b < 1024) return `${b} B`;
+  if (b < 1024 * 1024) return `${(b / 1024).toFixed(1)} KiB`;
+  return `${(b / 1024 / 1024).toFixed(1)} MiB`;
+}

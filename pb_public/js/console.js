@@ -1,8 +1,9 @@
-// The agent console: the live active queue (PocketBase realtime: the
-// `tickets` collection events and the `adminsRoom` topic), one ticket's
-// actions (take, answer, close; for a superAdmin also high priority and
-// delete), and for a superAdmin the closed tickets, search by id and the
-// agents.
+// The agent console: the live active queue with its filters (PocketBase
+// realtime: the `tickets` collection events and the `adminsRoom` topic),
+// one ticket's conversation and actions (take, release, answer, note, close,
+// tags, history; for a superAdmin also assign, reopen, high priority and
+// delete), who else is viewing or typing on a ticket, and for a superAdmin
+// the closed tickets, search by id and the agents.
 import PocketBase, { LocalAuthStore } from '/vendor/pocketbase-0.28.1.es.mjs';
 import {
   api, ApiError, setText, onSubmit, busy, announce, clearErrors, fill, goLive,
@@ -10,6 +11,8 @@ import {
 } from '/js/common.js';
 import { byQueueOrder, ticketRow, detailNodes } from '/js/console-render.js';
 import { setupManage } from '/js/console-manage.js';
+import { setupWork } from '/js/console-work.js';
+import { createPresence } from '/js/console-presence.js';
 
 const QUEUE_PAGE = 100; // the queue is loaded whole, 100 at a time
 
@@ -25,6 +28,7 @@ const state = {
   selected: null, // the ticket shown in the detail panel
   view: 'queue',
   fresh: new Set(), // ids of tickets that just arrived (highlighted)
+  filter: { show: '', tag: '' }, // the queue's filters
 };
 
 const isSuper = () => state.me && state.me.role === 'superAdmin';
@@ -108,6 +112,7 @@ function showSignedOut() {
 }
 
 async function logOut() {
+  presence.reset();
   try { await pb.realtime.unsubscribe(); } catch { /* already gone */ }
   pb.authStore.clear();
   showSignedOut();
@@ -119,10 +124,13 @@ async function subscribe() {
   await goLive(pb, $('live'), {
     signedIn: token,
     subscribeAll: async () => {
-      await pb.realtime.subscribe('adminsRoom', onMarked);
+      await pb.realtime.subscribe('adminsRoom', onRoom);
       await pb.collection('tickets').subscribe('*', onTicketEvent);
+      // a note does not touch its ticket (its customer must not even hear
+      // that something happened): staff hear it on the messages collection
+      await pb.collection('messages').subscribe('*', onMessageEvent);
     },
-    reload: loadQueue,
+    reload: () => { loadQueue(); refreshSelected(); },
     notLive: 'Not live: reload the page',
   });
 }
@@ -138,26 +146,45 @@ function onTicketEvent(e) {
   const isNew = e.action === 'create' && t.ticketStatus === 'active' && !state.queue.some((q) => q.id === t.id);
   if (isNew) markFresh(t.id);
   applyTicket(t);
+  // the event may carry the ticket without its conversation (or notes)
+  if (state.selected && state.selected.id === t.id) refreshSelected();
   if (isNew) announce(`New ticket from ${t.customerUserName || 'a customer'}.`);
   ensureAgent(t.takenBy);
   for (const a of t.ticketAnswers || []) ensureAgent(a.adminId);
 }
 
-// onMarked applies an adminsRoom message: a ticket was taken, closed or
-// flagged high priority by some agent.
+// onMessageEvent reads the open ticket again when one of its messages
+// changes (notes arrive only this way).
+function onMessageEvent(e) {
+  if (e && e.record && state.selected && e.record.ticket === state.selected.id) refreshSelected();
+}
+
+// onRoom applies an adminsRoom message: "marked" or "viewing".
+function onRoom(msg) {
+  if (!msg) return;
+  if (msg.event === 'viewing') presence.hear(msg);
+  else if (msg.event === 'marked') onMarked(msg);
+}
+
+// onMarked applies a "marked" message: a ticket was taken, released,
+// assigned, closed, reopened or flagged high priority by some agent.
 function onMarked(msg) {
-  if (!msg || msg.event !== 'marked' || !msg.ticketId) return;
+  if (!msg.ticketId) return;
   const patch = (t) => {
     if (msg.ticketStatus === 'taken') return { ...t, isTaken: true, takenBy: msg.by || t.takenBy };
+    if (msg.ticketStatus === 'released') return { ...t, isTaken: false, takenBy: '' };
     if (msg.ticketStatus === 'closed') return { ...t, ticketStatus: 'closed' };
     if (msg.ticketStatus === 'high priority') return { ...t, isHighPriority: true };
     return t;
   };
+  if (state.selected && state.selected.id === msg.ticketId) refreshSelected();
   const inQueue = state.queue.find((t) => t.id === msg.ticketId);
   if (inQueue) applyTicket(patch(inQueue));
   else if (state.selected && state.selected.id === msg.ticketId) applyTicket(patch(state.selected));
   if (state.selected && state.selected.id === msg.ticketId && msg.by && msg.by !== state.me.id) {
-    const what = { taken: 'taken', closed: 'closed', 'high priority': 'marked high priority' }[msg.ticketStatus] || 'changed';
+    const what = {
+      taken: 'taken', released: 'released', assigned: 'assigned', closed: 'closed', reopened: 'reopened', 'high priority': 'marked high priority',
+    }[msg.ticketStatus] || 'changed';
     showMessage($('action-error'), '');
     showMessage($('action-ok'), `This ticket was just ${what} by ${agentName(msg.by)}.`);
     if (!state.agents.has(msg.by)) {
@@ -169,10 +196,16 @@ function onMarked(msg) {
   ensureAgent(msg.by);
 }
 
-// applyTicket puts a fresh copy of a ticket everywhere it is shown.
-function applyTicket(t) {
+// applyTicket puts a fresh copy of a ticket everywhere it is shown. A copy
+// without its conversation (a record event) keeps the one already known.
+function applyTicket(fresh) {
+  const known = (state.selected && state.selected.id === fresh.id && state.selected)
+    || state.queue.find((q) => q.id === fresh.id);
+  const t = known && !Array.isArray(fresh.messages) && Array.isArray(known.messages)
+    ? { ...fresh, messages: known.messages }
+    : fresh;
   const i = state.queue.findIndex((q) => q.id === t.id);
-  if (t.ticketStatus === 'active') {
+  if (t.ticketStatus === 'active' && matchesFilter(t)) {
     if (i >= 0) state.queue[i] = t;
     else state.queue.push(t);
   } else if (i >= 0) {
@@ -213,21 +246,62 @@ async function loadQueue() {
   try {
     const all = [];
     for (let page = 1; page <= 50; page++) {
-      const res = await call('GET', '/getAllActiveTickets', { query: { page, limit: QUEUE_PAGE } });
+      const res = await call('GET', '/getAllActiveTickets', { query: { page, limit: QUEUE_PAGE, ...filterQuery() } });
       all.push(...(res.data || []));
       if (page >= (Number(res.numOfPages) || 0)) break;
     }
-    state.queue = all;
+    state.queue = all.filter(matchesFilter);
     renderQueue();
     if (state.selected) {
       const fresh = all.find((t) => t.id === state.selected.id);
       if (fresh) applyTicket(fresh);
     }
   } catch (err) {
-    if (token()) showMessage($('queue-error'), err.message);
+    if (!token()) return;
+    state.queue = [];
+    renderQueue();
+    showMessage($('queue-error'), err.message);
   } finally {
     list.setAttribute('aria-busy', 'false');
   }
+}
+
+// filterQuery is the list filters of the server for the queue's filters;
+// matchesFilter is the same test on one ticket, for the live updates (and
+// for "high priority", which the list does not filter).
+function filterQuery() {
+  const { show, tag } = state.filter;
+  return {
+    waitingOn: show === 'waiting' ? 'agent' : undefined,
+    takenBy: show === 'mine' ? 'me' : show === 'unassigned' ? 'none' : undefined,
+    tag: tag || undefined,
+  };
+}
+
+function matchesFilter(t) {
+  const { show, tag } = state.filter;
+  if (show === 'waiting' && t.waitingOn !== 'agent') return false;
+  if (show === 'mine' && t.takenBy !== state.me.id) return false;
+  if (show === 'unassigned' && t.takenBy) return false;
+  if (show === 'high' && !t.isHighPriority) return false;
+  if (tag && !(Array.isArray(t.tags) && t.tags.includes(tag))) return false;
+  return true;
+}
+
+function wireFilters() {
+  const form = $('queue-filters');
+  const apply = () => {
+    const show = form.elements.show.value;
+    const tag = form.elements.tag.value.trim().toLowerCase();
+    if (show === state.filter.show && tag === state.filter.tag) return;
+    state.filter = { show, tag };
+    setText($('queue-heading'), show || tag ? 'Active queue (filtered)' : 'Active queue');
+    setText($('queue-empty'), show || tag ? 'No active ticket matches these filters.' : 'No active tickets. New ones appear here by themselves.');
+    loadQueue();
+  };
+  form.addEventListener('submit', (e) => { e.preventDefault(); apply(); });
+  form.elements.show.addEventListener('change', apply);
+  form.elements.tag.addEventListener('change', apply);
 }
 
 // renderRows redraws a list of ticket rows, keeping the keyboard focus on
@@ -240,6 +314,7 @@ function renderRows(list, tickets) {
     fresh: state.fresh.has(t.id),
     agentName,
     onOpen: openTicket,
+    presence: presence.line(t.id),
   })));
   const again = focusedId && list.querySelector(`li[data-id="${CSS.escape(focusedId)}"] button`);
   if (again) again.focus();
@@ -256,6 +331,8 @@ function renderQueue() {
 
 function openTicket(t) {
   state.selected = t;
+  presence.view(t.id);
+  refreshSelected();
   clearErrors($('answer-form'));
   showMessage($('action-error'), '');
   showMessage($('action-ok'), '');
@@ -270,12 +347,29 @@ function openTicket(t) {
 function closeDetail() {
   const id = state.selected && state.selected.id;
   state.selected = null;
+  presence.view(null);
   $('detail').hidden = true;
   document.querySelector('.workspace').classList.remove('has-detail');
   renderQueue();
   renderClosed();
   const row = id && document.querySelector(`li[data-id="${CSS.escape(id)}"] button`);
   if (row) row.focus();
+}
+
+// refreshSelected reads the open ticket whole (its conversation with the
+// notes), coalescing bursts of events into one read.
+let refreshTimer = null;
+function refreshSelected() {
+  if (!state.selected || refreshTimer) return;
+  refreshTimer = setTimeout(async () => {
+    refreshTimer = null;
+    const t = state.selected;
+    if (!t) return;
+    try {
+      const res = await call('GET', `/getTicket/${encodeURIComponent(t.id)}`);
+      if (res.data && state.selected && state.selected.id === res.data.id) applyTicket(res.data);
+    } catch { /* e.g. a ticket closed under an agent: keep what is shown */ }
+  }, 60);
 }
 
 function renderDetail() {
@@ -285,10 +379,22 @@ function renderDetail() {
   setText($('detail-heading'), `Ticket ${t.id}`);
   fill($('detail-body'), ...detailNodes(t, agentName));
   $('take-button').hidden = !active || t.takenBy === state.me.id;
+  $('release-button').hidden = !active || !t.takenBy || (t.takenBy !== state.me.id && !isSuper());
   $('close-button').hidden = !active;
+  $('reopen-button').hidden = !isSuper() || active;
   $('priority-button').hidden = !isSuper() || !active || t.isHighPriority;
   $('delete-button').hidden = !isSuper();
-  $('answer-form').hidden = !active;
+  // (again) viewing it once it may be seen: e.g. reopened while open here
+  if (active || isSuper()) presence.view(t.id);
+  renderPresence();
+  renderWork(t);
+}
+
+// renderPresence says who else is viewing or typing on the open ticket.
+function renderPresence() {
+  const line = state.selected ? presence.line(state.selected.id) : '';
+  setText($('presence'), line);
+  $('presence').hidden = !line;
 }
 
 // ticketAction runs one action button of the detail panel and shows its
@@ -322,6 +428,18 @@ function wireDetail() {
     applyTicket({ ...state.selected, isTaken: true, takenBy: state.me.id });
     return 'You have taken this ticket.';
   });
+  ticketAction('release-button', async (t) => {
+    await call('PATCH', `/markTicketStatus/${encodeURIComponent(t.id)}`, { body: { status: 'markAsReleased' } });
+    applyTicket({ ...state.selected, isTaken: false, takenBy: '' });
+    refreshSelected();
+    return 'The ticket is free: nobody holds it.';
+  });
+  ticketAction('reopen-button', async (t) => {
+    await call('PATCH', `/markTicketStatus/${encodeURIComponent(t.id)}`, { body: { status: 'markAsReopened' } });
+    applyTicket({ ...state.selected, ticketStatus: 'active', isTaken: false, takenBy: '' });
+    refreshSelected();
+    return 'The ticket is open again.';
+  });
   ticketAction('close-button', async (t) => {
     await call('PATCH', `/markTicketStatus/${encodeURIComponent(t.id)}`, { body: { status: 'markAsClosed' } });
     applyTicket({ ...state.selected, ticketStatus: 'closed' });
@@ -337,16 +455,6 @@ function wireDetail() {
     await call('DELETE', `/deleteSpecificTicket/${encodeURIComponent(t.id)}`);
     forgetTicket(t.id, `Ticket ${t.id} is deleted.`);
     return '';
-  });
-
-  const form = $('answer-form');
-  onSubmit(form, async (v) => {
-    const t = state.selected;
-    if (!t) return;
-    const res = await call('PATCH', `/sendAnswerOnTicket/${encodeURIComponent(t.id)}`, { body: { answer: v.answer } });
-    form.reset();
-    if (res.data && res.data.id === t.id) applyTicket(res.data);
-    showMessage($('action-ok'), 'Your answer is sent.');
   });
 }
 
@@ -366,10 +474,23 @@ function wireViews() {
 
 // ---- start -------------------------------------------------------------------------------
 
+const presence = createPresence({
+  call,
+  myId: () => state.me && state.me.id,
+  onChange: (ids) => {
+    if (ids.some((id) => state.queue.some((t) => t.id === id))) renderQueue();
+    if (state.closed.loaded && ids.some((id) => state.closed.items.some((t) => t.id === id))) renderClosed();
+    if (state.selected && ids.includes(state.selected.id)) renderPresence();
+  },
+});
 const { loadClosed, renderClosed, loadAdmins } = setupManage({
   state, call, token, openTicket, renderRows, showMessage,
 });
+const { renderWork } = setupWork({
+  state, call, isSuper, applyTicket, agentName, showMessage, presence,
+});
 wireLogin();
+wireFilters();
 wireDetail();
 wireViews();
 const saved = pb.authStore.record;

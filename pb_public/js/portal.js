@@ -1,11 +1,13 @@
-// The customer portal: sign up, log in, send tickets, and watch their
-// answers arrive live (PocketBase realtime on the `tickets` collection,
-// which only ever tells a customer about its own tickets).
+// The customer portal: sign up, log in, send tickets, watch their answers
+// arrive live (PocketBase realtime on the `tickets` collection, which only
+// ever tells a customer about its own tickets), and read and reply to one
+// ticket's whole conversation on its own page (#/tickets/<id>).
 import PocketBase, { LocalAuthStore } from '/vendor/pocketbase-0.28.1.es.mjs';
 import {
-  api, ApiError, el, setText, onSubmit, timeEl, announce, renderPager, goLive,
-  showPageMessage, sessionApi,
+  api, ApiError, setText, fill, onSubmit, clearErrors, announce, renderPager, goLive,
+  showPageMessage, sessionApi, subjectOf,
 } from '/js/common.js';
+import { ticketItem, ticketMetaNodes, conversationNodes, customerMessages } from '/js/portal-render.js';
 
 const PAGE_SIZE = 20;
 
@@ -13,7 +15,7 @@ const pb = new PocketBase(window.location.origin, new LocalAuthStore('ticketport
 pb.autoCancellation(false);
 
 const $ = (id) => document.getElementById(id);
-const state = { page: 1, tickets: [], unsubscribe: null, fresh: new Set() };
+const state = { page: 1, tickets: [], unsubscribe: null, fresh: new Set(), open: null, notice: '' };
 
 function token() {
   return pb.authStore.token;
@@ -78,12 +80,40 @@ function wireSignedIn() {
   form.elements.ticketContent.addEventListener('input', () => { form.querySelector('.form-ok').hidden = true; });
   onSubmit(form, async (v) => {
     form.querySelector('.form-ok').hidden = true;
-    const res = await call('POST', '/sendTicket', { body: { ticketContent: v.ticketContent } });
+    const body = { ticketContent: v.ticketContent };
+    if (v.ticketSubject) body.ticketSubject = v.ticketSubject;
+    const res = await call('POST', '/sendTicket', { body });
     form.reset();
     const ticket = res.data;
     if (ticket && state.page === 1) upsertTicket(ticket, { prepend: true });
     formOk(form, `Ticket sent. Its number is ${res.ticketId || (ticket && ticket.id)}.`);
   });
+
+  const reply = $('reply-form');
+  reply.elements.reply.addEventListener('input', () => { reply.querySelector('.form-ok').hidden = true; });
+  onSubmit(reply, async (v) => {
+    const t = state.open;
+    if (!t) return;
+    reply.querySelector('.form-ok').hidden = true;
+    const wasClosed = t.ticketStatus === 'closed';
+    const res = await call('POST', `/replyOnTicket/${encodeURIComponent(t.id)}`, { body: { reply: v.reply } });
+    reply.reset();
+    const after = res.data;
+    if (!after) return;
+    upsertTicket(after, { prepend: true });
+    if (after.id !== t.id) {
+      // past the reopen window: the reply started a follow-up ticket
+      state.notice = `Ticket ${t.id} stays closed, so your reply started this new ticket, ${after.id}, which follows it up.`;
+      state.open = after;
+      window.location.hash = `#/tickets/${after.id}`;
+      return;
+    }
+    state.open = after;
+    renderOpen();
+    formOk(reply, wasClosed && after.ticketStatus === 'active' ? 'Your reply is sent and the ticket is open again.' : 'Your reply is sent.');
+  });
+
+  window.addEventListener('hashchange', () => { if (token()) route(); });
 }
 
 async function showSignedIn() {
@@ -94,6 +124,7 @@ async function showSignedIn() {
   $('signed-in').hidden = false;
   await subscribe();
   await loadTickets(1);
+  await route();
 }
 
 function showSignedOut() {
@@ -101,7 +132,9 @@ function showSignedOut() {
   $('signed-in').hidden = true;
   $('signed-out').hidden = false;
   $('tickets').replaceChildren();
+  $('conversation').replaceChildren();
   state.tickets = [];
+  state.open = null;
 }
 
 async function logOut() {
@@ -116,35 +149,79 @@ async function logOut() {
 }
 
 // subscribe listens to the customer's own ticket events; after a reconnect
-// the list is reloaded, as events may have been missed meanwhile.
+// the list (and the open ticket) is read again, as events may have been
+// missed meanwhile.
 async function subscribe() {
   await goLive(pb, $('live'), {
     signedIn: token,
     subscribeAll: async () => {
       state.unsubscribe = await pb.collection('tickets').subscribe('*', onTicketEvent);
     },
-    reload: () => loadTickets(state.page),
+    reload: () => { loadTickets(state.page); if (state.open) loadOpen(state.open.id); },
     notLive: 'Not live: reload the page to see new answers',
   });
 }
 
 function onTicketEvent(e) {
   if (!e || !e.record) return;
+  const id = e.record.id;
   if (e.action === 'delete') {
-    removeTicket(e.record.id);
+    removeTicket(id);
+    if (state.open && state.open.id === id) {
+      window.location.hash = '#/';
+      showPageMessage(`Ticket ${id} was deleted.`);
+    }
     return;
   }
-  const before = state.tickets.find((t) => t.id === e.record.id);
-  if (!before && state.page !== 1) return;
-  upsertTicket(e.record, { prepend: true });
-  if (!before) return;
-  const known = new Set((before.ticketAnswers || []).map((a) => a.id));
-  const added = (e.record.ticketAnswers || []).filter((a) => !known.has(a.id));
-  if (added.length) {
-    for (const a of added) markFresh(a.id);
-    renderTickets();
-    announce(`New answer on your ticket ${e.record.id}.`);
+  const before = state.tickets.find((t) => t.id === id);
+  const isOpen = state.open && state.open.id === id;
+  if (!Array.isArray(e.record.messages) && (before || isOpen)) {
+    // the event carries the ticket without its conversation: read it whole
+    refresh(id, e.record);
+    return;
   }
+  if (before || state.page === 1) upsertTicket(e.record, { prepend: true }, before || (isOpen && state.open));
+  if (isOpen) {
+    const prev = state.open;
+    state.open = e.record;
+    noteArrivals(prev, e.record);
+    renderOpen();
+  }
+}
+
+// refresh reads one ticket whole (coalescing bursts of events) and puts it
+// wherever it shows.
+const refreshing = new Map();
+function refresh(id, fallback) {
+  if (refreshing.has(id)) return;
+  refreshing.set(id, setTimeout(async () => {
+    refreshing.delete(id);
+    try {
+      const res = await call('GET', `/getTicket/${encodeURIComponent(id)}`);
+      const t = res.data;
+      if (!t) return;
+      const before = state.tickets.find((x) => x.id === id);
+      if (before) upsertTicket(t, { prepend: true }, before);
+      if (state.open && state.open.id === id) {
+        const prev = state.open;
+        state.open = t;
+        noteArrivals(prev, t);
+        renderOpen();
+      }
+    } catch {
+      // no conversation to read: show the ticket as the event has it
+      const before = state.tickets.find((x) => x.id === id);
+      if (before) upsertTicket(fallback, { prepend: true }, before);
+    }
+  }, 100));
+}
+
+// noteArrivals highlights and announces the messages new in `after`.
+function noteArrivals(before, after) {
+  const known = new Set(customerMessages(before).map((m) => m.id));
+  const added = customerMessages(after).filter((m) => !known.has(m.id));
+  for (const m of added) markFresh(m.id);
+  if (added.some((m) => m.kind === 'answer')) announce(`New answer on your ticket ${after.id}.`);
 }
 
 async function loadTickets(page) {
@@ -167,7 +244,10 @@ async function loadTickets(page) {
   }
 }
 
-function upsertTicket(ticket, { prepend }) {
+// upsertTicket puts a ticket in the list; with `before` (the copy it
+// replaces) the answers that are new in it are highlighted.
+function upsertTicket(ticket, { prepend }, before) {
+  if (before) noteArrivals(before, ticket);
   const i = state.tickets.findIndex((t) => t.id === ticket.id);
   if (i >= 0) state.tickets[i] = ticket;
   else if (prepend) state.tickets.unshift(ticket);
@@ -175,7 +255,7 @@ function upsertTicket(ticket, { prepend }) {
   renderTickets();
 }
 
-// markFresh highlights a newly arrived answer for a moment.
+// markFresh highlights a newly arrived message for a moment.
 function markFresh(id) {
   state.fresh.add(id);
   setTimeout(() => state.fresh.delete(id), 2000);
@@ -187,32 +267,74 @@ function removeTicket(id) {
 }
 
 function renderTickets() {
-  const list = $('tickets');
-  list.replaceChildren(...state.tickets.map(renderTicket));
+  $('tickets').replaceChildren(...state.tickets.map((t) => ticketItem(t, state.fresh)));
   $('tickets-empty').hidden = state.tickets.length > 0;
 }
 
-function statusBadge(t) {
-  if (t.ticketStatus === 'closed') return el('span', { className: 'badge closed' }, 'Closed');
-  if (t.isTaken) return el('span', { className: 'badge taken' }, 'In progress');
-  return el('span', { className: 'badge open' }, 'Open');
+// ---- one ticket (#/tickets/<id>) ---------------------------------------------
+
+// route shows the list or one ticket, as the address says.
+async function route() {
+  const m = /^#\/tickets\/([a-z0-9]{1,40})$/.exec(window.location.hash);
+  if (!m) {
+    state.open = null;
+    $('ticket-view').hidden = true;
+    $('list-view').hidden = false;
+    return;
+  }
+  $('list-view').hidden = true;
+  $('ticket-view').hidden = false;
+  clearErrors($('reply-form'));
+  $('reply-form').querySelector('.form-ok').hidden = true;
+  // what a reply just did (a follow-up started) stays until the next page
+  setText($('ticket-notice'), state.notice);
+  $('ticket-notice').hidden = !state.notice;
+  state.notice = '';
+  if (!state.open || state.open.id !== m[1]) {
+    state.open = null;
+    setText($('ticket-heading'), `Ticket ${m[1]}`);
+    $('ticket-meta').replaceChildren();
+    $('conversation').replaceChildren();
+  } else {
+    renderOpen();
+  }
+  await loadOpen(m[1]);
+  $('ticket-view').focus();
 }
 
-function renderTicket(t) {
-  const answers = Array.isArray(t.ticketAnswers) ? t.ticketAnswers : [];
-  return el('li', { className: 'ticket', 'data-id': t.id, 'data-status': t.ticketStatus },
-    el('div', { className: 'ticket-meta' },
-      statusBadge(t),
-      t.isHighPriority ? el('span', { className: 'badge priority' }, 'High priority') : null,
-      el('span', { className: 'muted' }, 'Ticket ', el('code', {}, t.id), ' · sent ', timeEl(t.createdAt)),
-    ),
-    el('p', { className: 'ticket-content' }, t.ticketContent),
-    el('h3', { className: 'answers-heading' }, answers.length ? `Answers (${answers.length})` : 'No answer yet'),
-    answers.length ? el('ol', { className: 'answers' }, answers.map((a) => el('li', { className: state.fresh.has(a.id) ? 'answer fresh' : 'answer', 'data-id': a.id },
-      el('p', { className: 'answer-text' }, a.answer),
-      el('p', { className: 'muted small' }, 'Support team · ', timeEl(a.createdAt)),
-    ))) : null,
-  );
+async function loadOpen(id) {
+  const list = $('conversation');
+  const err = $('ticket-error');
+  list.setAttribute('aria-busy', 'true');
+  err.hidden = true;
+  try {
+    const res = await call('GET', `/getTicket/${encodeURIComponent(id)}`);
+    if (!/^#\/tickets\//.test(window.location.hash)) return;
+    state.open = res.data;
+    renderOpen();
+  } catch (e) {
+    if (!token()) return;
+    state.open = null;
+    $('reply-form').hidden = true;
+    setText(err, e instanceof ApiError && e.status === 404 ? `There is no ticket ${id} among yours.` : e.message);
+    err.hidden = false;
+  } finally {
+    list.setAttribute('aria-busy', 'false');
+  }
+}
+
+function renderOpen() {
+  const t = state.open;
+  if (!t) return;
+  setText($('ticket-heading'), subjectOf(t));
+  fill($('ticket-meta'), ...ticketMetaNodes(t));
+  $('conversation').replaceChildren(...conversationNodes(t, state.fresh));
+  $('reply-form').hidden = false;
+  $('reply-closed').hidden = t.ticketStatus !== 'closed';
+  const hint = t.ticketStatus === 'closed' ? 'reply-closed reply-hint' : 'reply-hint';
+  const input = $('reply-text');
+  const ids = (input.getAttribute('aria-describedby') || '').split(/\s+/).filter((x) => x.endsWith('-error'));
+  input.setAttribute('aria-describedby', [...hint.split(' '), ...ids].join(' '));
 }
 
 // ---- start --------------------------------------------------------------

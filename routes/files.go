@@ -39,8 +39,9 @@ const maxFieldsSize = maxBody
 
 // upload is the files of one request, on disk until the request ends.
 type upload struct {
-	files []*filesystem.File
-	dir   string
+	files    []*filesystem.File
+	dir      string
+	inMemory int64 // bytes of files held in memory
 }
 
 // cleanup removes the temporary files.
@@ -66,7 +67,14 @@ func readBody(e *core.RequestEvent, dst any) (up *upload, err error) {
 	// the whole form: every file at its largest, the fields and the parts'
 	// headers; beyond that the body is cut off.
 	limit := int64(s.MaxAttachments)*(maxFile+16<<10) + maxFieldsSize + 64<<10
-	e.Request.Body = http.MaxBytesReader(e.Response, e.Request.Body, limit)
+	// Read the connection itself: the router's rereadable wrapper would keep
+	// a copy of the whole body (16 MiB of it in memory) that a form of
+	// files never needs.
+	body := e.Request.Body
+	if rr, ok := body.(*router.RereadableReadCloser); ok {
+		body = rr.ReadCloser
+	}
+	e.Request.Body = http.MaxBytesReader(e.Response, body, limit)
 	mr, err := e.Request.MultipartReader()
 	if err != nil {
 		return up, e.BadRequestError("The multipart body could not be read.", nil)
@@ -145,8 +153,34 @@ var (
 	errEmpty    = errors.New("empty file")
 )
 
-// save writes one file part to disk, at most max bytes.
+// memBudget is how many bytes of a request's files are kept in memory;
+// the rest of a file that does not fit goes to a temporary file.
+const memBudget = 4 << 20
+
+// save reads one file part of at most max bytes: in memory while the
+// request's budget lasts, on disk beyond it.
 func (u *upload) save(part io.Reader, name string, max int64) (*filesystem.File, error) {
+	limit := max + 1
+	var buf bytes.Buffer
+	n, err := io.CopyN(&buf, part, min(memBudget-u.inMemory, limit))
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	if n >= limit {
+		return nil, errTooLarge
+	}
+	if errors.Is(err, io.EOF) { // the whole file fits
+		if n == 0 {
+			return nil, errEmpty
+		}
+		u.inMemory += n
+		f, err := filesystem.NewFileFromBytes(buf.Bytes(), diskName(name))
+		if err != nil {
+			return nil, err
+		}
+		f.OriginalName = name
+		return f, nil
+	}
 	if u.dir == "" {
 		dir, err := os.MkdirTemp("", "portal_upload_")
 		if err != nil {
@@ -163,7 +197,12 @@ func (u *upload) save(part io.Reader, name string, max int64) (*filesystem.File,
 	if err != nil {
 		return nil, err
 	}
-	n, err := io.Copy(out, io.LimitReader(part, max+1))
+	_, err = buf.WriteTo(out)
+	if err == nil {
+		var rest int64
+		rest, err = io.Copy(out, io.LimitReader(part, limit-n))
+		n += rest
+	}
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
@@ -172,8 +211,6 @@ func (u *upload) save(part io.Reader, name string, max int64) (*filesystem.File,
 		return nil, err
 	case n > max:
 		return nil, errTooLarge
-	case n == 0:
-		return nil, errEmpty
 	}
 	f, err := filesystem.NewFileFromPath(path)
 	if err != nil {

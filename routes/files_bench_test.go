@@ -21,15 +21,15 @@ import (
 // BenchmarkFiles prints the figures of files beside PocketBase's own way of
 // storing a file, in the same run (a real HTTP server on loopback):
 //
-//	go test ./routes -run '^$' -bench Files -benchtime 1x
+//		go test ./routes -run '^$' -bench Files -benchtime 1x
 //
-//   - throughput of replies carrying one 1 MiB file: /replyOnTicket
-//     (multipart) vs a record create of a message with the file through the
-//     record API, sequential, interleaved;
-//   - the process's resident memory (RSS, sampled every 2 ms) while 20
-//     clients upload 10 MiB each at once, through /replyOnTicket and through
-//     the record API. The request bodies are generated as they are sent, so
-//     the figures are the server's.
+//	  - throughput of replies carrying one 1 MiB file: /replyOnTicket
+//	    (multipart) vs a record create of a message with the file through the
+//	    record API, sequential, interleaved;
+//	  - the process's resident memory (RSS, sampled every 2 ms) while 20
+//	    clients upload 10 MiB each at once, through /replyOnTicket and through
+//	    the record API. The request bodies are generated as they are sent, so
+//	    the figures are the server's.
 func BenchmarkFiles(b *testing.B) {
 	app := testapp.New(b)
 	app.Settings().RateLimits.Enabled = false

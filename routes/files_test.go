@@ -450,3 +450,20 @@ func TestDeletingATicketDeletesItsFiles(t *testing.T) {
 		})
 	}
 }
+
+// A reply past the reopen window starts a follow-up ticket: the reply's
+// files become that ticket's own files.
+func TestFollowUpTakesTheReplyFiles(t *testing.T) {
+	app := testapp.New(t)
+	closedDaysAgo(20)(t, app)
+	base := testapp.Serve(t, app)
+	body, ct := formBody(t, [][2]string{{"reply", "Still broken, log attached."}}, upFile{"app.log", logFile})
+	status, raw := send(t, "POST", base+"/replyOnTicket/"+testapp.ClosedTicketId, testapp.Token(t, testapp.Owner), ct, body)
+	a := decodeTicket(t, raw)
+	if status != 201 || a.Data.Id == testapp.ClosedTicketId || len(a.Data.Attachments) != 1 || a.Data.Attachments[0].Name != "app.log" {
+		t.Fatalf("follow-up: %d %s", status, raw)
+	}
+	if s, _, got := download(t, base+a.Data.Attachments[0].URL); s != 200 || !bytes.Equal(got, logFile) {
+		t.Errorf("the follow-up's file: %d", s)
+	}
+}

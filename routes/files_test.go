@@ -467,3 +467,49 @@ func TestFollowUpTakesTheReplyFiles(t *testing.T) {
 		t.Errorf("the follow-up's file: %d", s)
 	}
 }
+
+// Realtime messages carry files without anyone's token: one message is
+// built for every subscriber of a kind, and a token is one account's.
+func TestRealtimeFilesCarryNoToken(t *testing.T) {
+	app := testapp.New(t)
+	base := testapp.Serve(t, app)
+	s := testapp.ConnectSSE(t, base)
+	s.MustSubscribe(testapp.Token(t, testapp.Owner), "messages/*", "tickets/"+testapp.TicketId)
+	body, ct := formBody(t, [][2]string{{"answer", "See the guide."}}, upFile{"guide.pdf", pdfFile})
+	if status, raw := send(t, "PATCH", base+"/sendAnswerOnTicket/"+testapp.TicketId, testapp.Token(t, testapp.Admin), ct, body); status != 200 {
+		t.Fatalf("answer: %d %s", status, raw)
+	}
+	seen := 0
+	for seen < 2 {
+		ev, ok := s.Next(10 * time.Second)
+		if !ok {
+			t.Fatalf("%d realtime events with the file, want 2", seen)
+		}
+		if !strings.Contains(ev.Data, "guide.pdf") {
+			continue
+		}
+		seen++
+		if strings.Contains(ev.Data, "token=") || !strings.Contains(ev.Data, `"url":"/api/files/messages/`) {
+			t.Errorf("%s carries a token or no URL: %s", ev.Name, ev.Data)
+		}
+	}
+}
+
+// A broken form is a 400, never a 5xx, and stores nothing.
+func TestBrokenForms(t *testing.T) {
+	_, base := serveUnthrottled(t)
+	token := testapp.Token(t, testapp.Owner)
+	cases := []struct{ name, ct, body string }{
+		{"no boundary", "multipart/form-data", "--b\r\nContent-Disposition: form-data; name=\"reply\"\r\n\r\nx\r\n--b--\r\n"},
+		{"a wrong boundary", "multipart/form-data; boundary=zz", "--b\r\nContent-Disposition: form-data; name=\"reply\"\r\n\r\nx\r\n--b--\r\n"},
+		{"cut off in a file", "multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"reply\"\r\n\r\nx\r\n--b\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\n\r\nhalf a fi"},
+		{"a field that is not UTF-8", "multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"reply\"\r\n\r\n\xff\xfe\r\n--b--\r\n"},
+		{"a NUL in a field", "multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=\"reply\"\r\n\r\na\x00b\r\n--b--\r\n"},
+	}
+	for _, c := range cases {
+		status, raw := send(t, "POST", base+"/replyOnTicket/"+testapp.TicketId, token, c.ct, c.body)
+		if status != 400 {
+			t.Errorf("%s: %d %s", c.name, status, raw)
+		}
+	}
+}

@@ -5,11 +5,14 @@ import (
 	"mime"
 	"net/http"
 	"slices"
+	"strings"
 
+	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/router"
 
 	"ticketportal/policy"
+	"ticketportal/settings"
 	"ticketportal/store"
 )
 
@@ -74,6 +77,42 @@ func bindFiles(app core.App) {
 		fileHeaders(e)
 		return e.Next()
 	})
+
+	// The record API's own body limit follows the file field's bounds (100
+	// files of 1 GiB); a create or update of a ticket or message is cut at
+	// what the settings allow (every file at its largest) before PocketBase
+	// buffers it.
+	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		se.Router.BindFunc(func(e *core.RequestEvent) error {
+			if limit := recordAPIBodyLimit(e); limit > 0 {
+				return apis.BodyLimit(limit).Func(e)
+			}
+			return e.Next()
+		})
+		return se.Next()
+	})
+}
+
+// recordAPIBodyLimit is the body limit of a record API create or update of
+// tickets or messages, 0 for any other request.
+func recordAPIBodyLimit(e *core.RequestEvent) int64 {
+	if e.Request.Method != http.MethodPost && e.Request.Method != http.MethodPatch {
+		return 0
+	}
+	rest, ok := strings.CutPrefix(e.Request.URL.Path, "/api/collections/")
+	if !ok {
+		return 0
+	}
+	name, rest, _ := strings.Cut(rest, "/")
+	if rest != "records" && !strings.HasPrefix(rest, "records/") {
+		return 0
+	}
+	c, err := e.App.FindCachedCollectionByNameOrId(name)
+	if err != nil || (c.Name != policy.Tickets && c.Name != policy.Messages) {
+		return 0
+	}
+	s := settings.Get(e.App)
+	return int64(s.MaxAttachments)*(int64(s.MaxAttachmentMB)<<20+16<<10) + 1<<20
 }
 
 // checkRequestFiles applies the settings' limits to the files of a record

@@ -160,8 +160,15 @@ func TestFileLimits(t *testing.T) {
 		acctRun(t, c.name, c.method, c.url, body, withCT(ct), limits, c.want)
 	}
 
+	// a body over what the settings allow is cut before PocketBase reads it
+	huge := bytes.Repeat([]byte("h"), 4<<20)
+	body, ct := formAs(t, "attachments", apiReply, upFile{"huge.bin", huge})
+	w := refused("Request entity too large")
+	w.absent = []string{"huge.bin"}
+	acctRun(t, "a body over the settings' limits through the record API", "POST", "/api/collections/messages/records", body, withCT(ct), limits, w)
+
 	// no files at all
-	body, ct := formBody(t, reply, upFile{"one.txt", logFile})
+	body, ct = formBody(t, reply, upFile{"one.txt", logFile})
 	acctRun(t, "a file when the settings allow none", "POST", "/replyOnTicket/"+testapp.TicketId, body, withCT(ct), setLimits(0, 1), refused("one.txt"))
 
 	// nobody but an operator changes the files of a ticket once sent

@@ -28,7 +28,7 @@ export function enableAttach(form) {
   if (!form || chosen.has(form)) return;
   chosen.set(form, []);
   const id = `${form.id || 'form'}-files`;
-  const input = el('input', { type: 'file', multiple: true, id, className: 'visually-hidden', 'data-attach-input': '' });
+  const input = el('input', { type: 'file', multiple: true, id, hidden: true, 'data-attach-input': '' }); // the button opens it
   const button = el('button', { type: 'button', className: 'secondary attach-button', 'aria-controls': `${id}-list` }, 'Attach files');
   const list = el('ul', { className: 'attach-list', id: `${id}-list`, 'aria-live': 'polite' });
   const progress = el('progress', { className: 'attach-progress', max: '100', value: '0', hidden: true, 'aria-label': 'Upload progress' });

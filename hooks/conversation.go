@@ -183,15 +183,17 @@ func afterMessage(tx core.App, m *core.Record) error {
 // queueAnswerMail puts "your ticket has a new answer" in the outbox, in the
 // answer's transaction, threaded with the ticket's other mails.
 func queueAnswerMail(tx core.App, ticket, answer *core.Record) error {
+	files, fileLinks := answerMailFiles(tx, answer) // hooks/files_mail.go
 	_, err := mail.QueueTicketMail(tx, ticket, mail.TicketMail{
 		Template: "ticket_answer",
 		Values: map[string]any{
-			"name":     ticket.GetString("customerFirstName"),
-			"ticketId": ticket.Id,
-			"ticket":   excerpt(ticket.GetString("ticketContent"), 200),
-			"answer":   answer.GetString("body"),
+			"name":      ticket.GetString("customerFirstName"),
+			"ticketId":  ticket.Id,
+			"ticket":    excerpt(ticket.GetString("ticketContent"), 200),
+			"answer":    answer.GetString("body"),
+			"fileLinks": fileLinks,
 		},
-		// Attachments: the answer's files, when answers have files.
+		Attachments: files,
 	})
 	return err
 }

@@ -17,6 +17,7 @@ func Register(app core.App) {
 	settings.Register(app)
 	bindTickets(app)
 	bindConversation(app)
+	bindFiles(app)
 	bindRecordLists(app)
 	bindSLA(app)
 	bindCounts(app)

@@ -96,7 +96,7 @@ func newCustomer(t testing.TB, app core.App, userName string) (string, string) {
 
 // pair runs slow and fast at once, fast starting raceLead(try) later, and
 // returns their statuses and bodies.
-func pair(t *testing.T, try int, slow, fast func() (int, []byte)) (int, []byte, int, []byte) {
+func racePair(t *testing.T, try int, slow, fast func() (int, []byte)) (int, []byte, int, []byte) {
 	t.Helper()
 	statuses, bodies := race(t, 2, func(i int) (int, []byte) {
 		if i == 0 {
@@ -143,7 +143,7 @@ func TestIntegrityRaceDeleteCustomerVsSendTicket(t *testing.T) {
 	tally := map[int]int{}
 	for i := range integrityTries {
 		id, token := newCustomer(t, app, fmt.Sprintf("sender%02d", i))
-		sendS, sendB, delS, delB := pair(t, i,
+		sendS, sendB, delS, delB := racePair(t, i,
 			func() (int, []byte) {
 				return call(t, "POST", base+"/sendTicket", token, `{"ticketContent":"Racing my own deletion."}`)
 			},
@@ -178,7 +178,7 @@ func TestIntegrityRaceDeleteCustomerVsRecordApiTicket(t *testing.T) {
 	tally := map[int]int{}
 	for i := range integrityTries {
 		id, token := newCustomer(t, app, fmt.Sprintf("apisender%02d", i))
-		createS, createB, delS, delB := pair(t, i,
+		createS, createB, delS, delB := racePair(t, i,
 			func() (int, []byte) {
 				return call(t, "POST", base+"/api/collections/tickets/records", token,
 					`{"customerId":"`+id+`","ticketContent":"Racing my own deletion."}`)
@@ -211,7 +211,7 @@ func TestIntegrityRaceDeleteAgentVsTake(t *testing.T) {
 	for i := range integrityTries {
 		agentId, token := newAdmin(t, app, fmt.Sprintf("taker%02d", i))
 		ticketId := newTicket(t, app, testapp.CustomerId, "Take me.", time.Now(), nil)
-		takeS, takeB, delS, delB := pair(t, i,
+		takeS, takeB, delS, delB := racePair(t, i,
 			func() (int, []byte) {
 				return call(t, "PATCH", base+"/markTicketStatus/"+ticketId, token, `{"status":"markAsTaken"}`)
 			},
@@ -254,7 +254,7 @@ func TestIntegrityRaceRecordApiAnswerVsTicketDelete(t *testing.T) {
 	tally := map[int]int{}
 	for i := range integrityTries {
 		ticketId := newTicket(t, app, testapp.CustomerId, fmt.Sprintf("Answer me %d.", i), time.Now(), nil)
-		ansS, ansB, delS, delB := pair(t, i,
+		ansS, ansB, delS, delB := racePair(t, i,
 			func() (int, []byte) {
 				return call(t, "POST", base+"/api/collections/messages/records", agent,
 					`{"ticket":"`+ticketId+`","kind":"answer","body":"Racing the delete.","authorId":"`+testapp.AdminId+`"}`)
@@ -291,7 +291,7 @@ func TestIntegrityRaceSignUpVsCreateAdmin(t *testing.T) {
 		if i%2 == 1 {
 			adminName, adminEmail = strings.ToUpper(name), strings.ToUpper(name)+"@EXAMPLE.COM"
 		}
-		upS, upB, adS, adB := pair(t, i,
+		upS, upB, adS, adB := racePair(t, i,
 			func() (int, []byte) {
 				return call(t, "POST", base+"/signUp", "", `{"email":"`+name+`@example.com","userName":"`+name+`","password":"a-long-password",`+
 					`"confirmPassword":"a-long-password","userFirstName":"Twin","userLastName":"One","mobileNumber":"+1 555 0123"}`)
@@ -330,7 +330,7 @@ func TestIntegrityRaceRenameVsCreateAdmin(t *testing.T) {
 	for i := range integrityTries {
 		id, token := newCustomer(t, app, fmt.Sprintf("renamer%02d", i))
 		name := fmt.Sprintf("wanted%02d", i)
-		renS, renB, adS, adB := pair(t, i,
+		renS, renB, adS, adB := racePair(t, i,
 			func() (int, []byte) {
 				return call(t, "PATCH", base+"/api/collections/users/records/"+id, token, `{"userName":"`+name+`"}`)
 			},

@@ -7,8 +7,10 @@ import (
 
 	"github.com/pocketbase/dbx"
 	validation "github.com/pocketbase/ozzo-validation/v4"
+	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 
+	"ticketportal/hooks"
 	"ticketportal/policy"
 	"ticketportal/store"
 	"ticketportal/throttle"
@@ -17,12 +19,12 @@ import (
 // bindTickets lists the tickets routes.
 func bindTickets(se *core.ServeEvent) {
 	r := se.Router
-	r.POST("/sendTicket", sendTicket).BindFunc(require(policy.SendTicket))
+	r.POST("/sendTicket", sendTicket).BindFunc(require(policy.SendTicket)).Bind(apis.BodyLimit(0)) // readBody bounds it
 	r.GET("/getUserTickets", getUserTickets).BindFunc(require(policy.ListOwnTickets))
 	r.GET("/getAllActiveTickets", getAllActiveTickets).BindFunc(require(policy.ListActive))
 	r.GET("/getAllClosedTickets", getAllClosedTickets).BindFunc(require(policy.ListClosed))
 	r.GET("/searchForTicket/{ticketId}", searchForTicket).BindFunc(require(policy.ReadAnyTicket))
-	r.PATCH("/sendAnswerOnTicket/{ticketId}", sendAnswerOnTicket).BindFunc(require(policy.AnswerTicket))
+	r.PATCH("/sendAnswerOnTicket/{ticketId}", sendAnswerOnTicket).BindFunc(require(policy.AnswerTicket)).Bind(apis.BodyLimit(0))
 	r.DELETE("/deleteSpecificTicket/{ticketId}", deleteSpecificTicket).BindFunc(require(policy.DeleteTicket))
 	r.PATCH("/markTicketStatus/{ticketId}", markTicketStatus).BindFunc(require(policy.MarkTakenOrClosed))
 	r.PATCH("/markAsHighPriority/{ticketId}", markAsHighPriority).BindFunc(require(policy.MarkHighPriority))
@@ -55,7 +57,9 @@ func sendTicket(e *core.RequestEvent) error {
 		CustomerFirstName *string `json:"customerFirstName"`
 		CustomerLastName  *string `json:"customerLastName"`
 	}
-	if err := readJSON(e, &in); err != nil {
+	up, err := readBody(e, &in) // JSON, or a form with files
+	defer up.cleanup()
+	if err != nil {
 		return err
 	}
 	errs := validation.Errors{}
@@ -92,6 +96,9 @@ func sendTicket(e *core.RequestEvent) error {
 	t.Set("ticketSubject", subject) // "" = the hook's default, the first line
 	t.Set("customerFirstName", first)
 	t.Set("customerLastName", last)
+	if err := store.AttachFiles(e.App, t, up.files); err != nil {
+		return hooks.FilesError(err)
+	}
 	if err := e.App.Save(t); err != nil {
 		return e.BadRequestError("The ticket could not be saved.", err)
 	}
@@ -148,7 +155,11 @@ func optionalSubject(s *string) (string, error) {
 // staff only) and, for a customer, no staff-only fields (store.ShapeTickets,
 // which the record API and realtime use too).
 func shape(e *core.RequestEvent, tickets ...*core.Record) error {
-	return store.ShapeTickets(e.App, policy.IsStaff(e.Auth), tickets...)
+	if err := store.ShapeTickets(e.App, policy.IsStaff(e.Auth), tickets...); err != nil {
+		return err
+	}
+	store.ShapeFiles(fileToken(e), tickets...) // the files, with the caller's file token
+	return nil
 }
 
 // shapePage is shape as a list shape: every ticket of a page gets its

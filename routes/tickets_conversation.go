@@ -7,6 +7,7 @@ import (
 	"time"
 
 	validation "github.com/pocketbase/ozzo-validation/v4"
+	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 
 	"ticketportal/hooks"
@@ -24,8 +25,8 @@ import (
 func bindConversation(se *core.ServeEvent) {
 	r := se.Router
 	r.GET("/getTicket/{ticketId}", getTicket).BindFunc(require(policy.ViewTicket))
-	r.POST("/replyOnTicket/{ticketId}", replyOnTicket).BindFunc(require(policy.ReplyTicket))
-	r.POST("/addNoteOnTicket/{ticketId}", addNoteOnTicket).BindFunc(require(policy.NoteTicket))
+	r.POST("/replyOnTicket/{ticketId}", replyOnTicket).BindFunc(require(policy.ReplyTicket)).Bind(apis.BodyLimit(0)) // readBody bounds it
+	r.POST("/addNoteOnTicket/{ticketId}", addNoteOnTicket).BindFunc(require(policy.NoteTicket)).Bind(apis.BodyLimit(0))
 	r.PATCH("/assignTicket/{ticketId}", assignTicket).BindFunc(require(policy.AssignTicket))
 	r.PATCH("/tagTicket/{ticketId}", tagTicket).BindFunc(require(policy.TagTicket))
 	r.GET("/getTicketHistory/{ticketId}", getTicketHistory).BindFunc(require(policy.ViewHistory))
@@ -56,13 +57,15 @@ func replyOnTicket(e *core.RequestEvent) error {
 	var in struct {
 		Reply *string `json:"reply"`
 	}
-	if err := readJSON(e, &in); err != nil {
+	up, err := readBody(e, &in) // JSON, or a form with files
+	defer up.cleanup()
+	if err != nil {
 		return err
 	}
 	if err := checkText(in.Reply, maxText); err != nil {
 		return e.BadRequestError("The reply is not valid.", validation.Errors{"reply": err})
 	}
-	ticket, followUp, err := store.Reply(e.App, t.Id, e.Auth.Id, *in.Reply, settings.Get(e.App).ReopenWindowDays, time.Now())
+	ticket, followUp, err := store.Reply(e.App, t.Id, e.Auth.Id, *in.Reply, settings.Get(e.App).ReopenWindowDays, time.Now(), up.files...)
 	if err != nil {
 		return ticketError(e, err)
 	}
@@ -83,13 +86,15 @@ func addNoteOnTicket(e *core.RequestEvent) error {
 	var in struct {
 		Note *string `json:"note"`
 	}
-	if err := readJSON(e, &in); err != nil {
+	up, err := readBody(e, &in) // JSON, or a form with files
+	defer up.cleanup()
+	if err != nil {
 		return err
 	}
 	if err := checkText(in.Note, maxText); err != nil {
 		return e.BadRequestError("The note is not valid.", validation.Errors{"note": err})
 	}
-	if _, err := store.AddMessage(e.App, t.Id, policy.KindNote, e.Auth.Id, *in.Note); err != nil {
+	if _, err := store.AddMessage(e.App, t.Id, policy.KindNote, e.Auth.Id, *in.Note, up.files...); err != nil {
 		return ticketError(e, err)
 	}
 	if t, err = e.App.FindRecordById(policy.Tickets, t.Id); err != nil {

@@ -8,6 +8,7 @@ import (
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
 
+	"ticketportal/hooks"
 	"ticketportal/policy"
 	"ticketportal/store"
 )
@@ -24,7 +25,9 @@ func sendAnswerOnTicket(e *core.RequestEvent) error {
 	var in struct {
 		Answer *string `json:"answer"`
 	}
-	if err := readJSON(e, &in); err != nil {
+	up, err := readBody(e, &in) // JSON, or a form with files
+	defer up.cleanup()
+	if err != nil {
 		return err
 	}
 	if err := checkText(in.Answer, maxText); err != nil {
@@ -32,7 +35,7 @@ func sendAnswerOnTicket(e *core.RequestEvent) error {
 	}
 	// the answer's hooks update the ticket, write the history line and queue
 	// the customer's mail in the answer's transaction
-	if _, err := store.AddAnswer(e.App, t.Id, e.Auth.Id, *in.Answer); err != nil {
+	if _, err := store.AddAnswer(e.App, t.Id, e.Auth.Id, *in.Answer, up.files...); err != nil {
 		return ticketError(e, err)
 	}
 	t, err = e.App.FindRecordById(policy.Tickets, t.Id)
@@ -111,6 +114,10 @@ func mark(e *core.RequestEvent, ticketId string, m store.Mark) error {
 // was deleted meanwhile (the database refused it as a holder).
 func ticketError(e *core.RequestEvent, err error) error {
 	var held *store.HeldError
+	var files *store.FileLimitError
+	if errors.As(err, &files) {
+		return hooks.FilesError(err)
+	}
 	if ie := store.IntegrityErrorOf(err); ie != nil {
 		switch ie.Field {
 		case "ticket":

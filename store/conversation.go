@@ -6,6 +6,7 @@ import (
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/filesystem"
 
 	"ticketportal/policy"
 )
@@ -21,7 +22,7 @@ var ErrTooManyTags = errors.New("a ticket has at most 10 tags")
 // subject, the reply as its text), and followUp is true. The decision and
 // the write share one transaction. The ticket returned is the one the reply
 // is on, as stored.
-func Reply(app core.App, ticketId, customerId, text string, windowDays int, now time.Time) (ticket *core.Record, followUp bool, err error) {
+func Reply(app core.App, ticketId, customerId, text string, windowDays int, now time.Time, files ...*filesystem.File) (ticket *core.Record, followUp bool, err error) {
 	err = app.RunInTransaction(func(tx core.App) error {
 		t, err := tx.FindRecordById(policy.Tickets, ticketId)
 		if err != nil {
@@ -35,6 +36,9 @@ func Reply(app core.App, ticketId, customerId, text string, windowDays int, now 
 			next.Set("customerFirstName", t.GetString("customerFirstName"))
 			next.Set("customerLastName", t.GetString("customerLastName"))
 			next.Set("followUpOf", t.Id)
+			if err := AttachFiles(tx, next, files); err != nil { // the reply's files go with it
+				return err
+			}
 			if err := tx.Save(next); err != nil {
 				return err
 			}
@@ -50,6 +54,9 @@ func Reply(app core.App, ticketId, customerId, text string, windowDays int, now 
 		m.Set("kind", policy.KindReply)
 		m.Set("body", text)
 		m.Set("authorId", customerId)
+		if err := AttachFiles(tx, m, files); err != nil {
+			return err
+		}
 		if err := tx.Save(m); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/filesystem"
 
 	"ticketportal/policy"
 )
@@ -56,7 +57,7 @@ func MessagesByTicket(app core.App, withNotes bool, ticketIds ...string) (map[st
 			AuthorId:    r.GetString("authorId"),
 			AuthorName:  r.GetString("authorName"),
 			CreatedAt:   r.GetDateTime("createdAt").String(),
-			Attachments: []any{},
+			Attachments: attachmentsAny(r),
 		})
 	}
 	return out, nil
@@ -111,7 +112,7 @@ func ShapeTickets(app core.App, staff bool, tickets ...*core.Record) error {
 // rest in that transaction (the ticket's waitingOn and lastMessageAt, the
 // history line, the answer mail, reopening on a reply). A missing ticket
 // gives sql.ErrNoRows.
-func AddMessage(app core.App, ticketId, kind, authorId, text string) (*core.Record, error) {
+func AddMessage(app core.App, ticketId, kind, authorId, text string, files ...*filesystem.File) (*core.Record, error) {
 	var msg *core.Record
 	err := app.RunInTransaction(func(tx core.App) error {
 		t, err := tx.FindRecordById(policy.Tickets, ticketId)
@@ -130,6 +131,9 @@ func AddMessage(app core.App, ticketId, kind, authorId, text string) (*core.Reco
 		msg.Set("kind", kind)
 		msg.Set("body", text)
 		msg.Set("authorId", authorId)
+		if err := AttachFiles(tx, msg, files); err != nil {
+			return err
+		}
 		return tx.Save(msg)
 	})
 	if err != nil {
@@ -139,6 +143,6 @@ func AddMessage(app core.App, ticketId, kind, authorId, text string) (*core.Reco
 }
 
 // AddAnswer stores an answer (Part 1's route).
-func AddAnswer(app core.App, ticketId, adminId, text string) (*core.Record, error) {
-	return AddMessage(app, ticketId, policy.KindAnswer, adminId, text)
+func AddAnswer(app core.App, ticketId, adminId, text string, files ...*filesystem.File) (*core.Record, error) {
+	return AddMessage(app, ticketId, policy.KindAnswer, adminId, text, files...)
 }

@@ -2,6 +2,8 @@
 // helper, form errors next to their inputs, busy buttons, and a DOM builder
 // that inserts everything as text (never as HTML).
 
+import { sendForm, attachmentPreview } from '/js/attach.js';
+
 // ApiError is a failed call: the HTTP status, PocketBase's message and the
 // per-field errors of its `data` ({field: {code, message}}).
 export class ApiError extends Error {
@@ -16,7 +18,7 @@ export class ApiError extends Error {
 
 // api calls a portal route with a JSON body and returns the parsed answer,
 // or throws an ApiError.
-export async function api(method, path, { token, body, query } = {}) {
+export async function api(method, path, { token, body, query, files, onProgress, onSent } = {}) {
   const headers = { Accept: 'application/json' };
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -27,6 +29,7 @@ export async function api(method, path, { token, body, query } = {}) {
     const s = qs.toString();
     if (s) url += (url.includes('?') ? '&' : '?') + s;
   }
+  if (files && files.length) return sendForm(method, url, headers, body, files, onProgress, onSent); // js/attach.js
   let res;
   try {
     res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -283,6 +286,7 @@ export function attachmentLinks(files) {
   return el('ul', { className: 'attachments' }, files.map((f) => el('li', {},
     el('a', { href: safeUrl(f.url), download: f.name || true, rel: 'noopener' }, f.name || 'file'),
     f.size ? el('span', { className: 'muted small' }, ` (${formatSize(f.size)})`) : null,
+    attachmentPreview(f),
   )));
 }
 

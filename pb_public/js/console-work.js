@@ -2,6 +2,7 @@
 // compose box (an answer to the customer or an internal note), release,
 // reopen and assign, tags, and the ticket's history.
 import { el, setText, onSubmit, timeEl, clearErrors, showErrors, ApiError } from '/js/common.js';
+import { enableAttach, withFiles } from '/js/attach.js';
 
 const $ = (id) => document.getElementById(id);
 const HISTORY_PAGE = 50;
@@ -40,6 +41,7 @@ const EVENTS = {
 // { renderWork(ticket), composeKind(), resetWork() }.
 export function setupWork({ state, call, isSuper, applyTicket, agentName, showMessage, presence }) {
   const form = $('answer-form');
+  enableAttach(form);
   const text = $('answer-text');
   const history = { ticketId: null, page: 0, items: [], done: false };
 
@@ -68,7 +70,7 @@ export function setupWork({ state, call, isSuper, applyTicket, agentName, showMe
     if (!t) return;
     const kind = composeKind();
     const path = kind === 'note' ? `/addNoteOnTicket/${encodeURIComponent(t.id)}` : `/sendAnswerOnTicket/${encodeURIComponent(t.id)}`;
-    const res = await call(kind === 'note' ? 'POST' : 'PATCH', path, { body: { [kind]: v[kind] } });
+    const res = await call(kind === 'note' ? 'POST' : 'PATCH', path, withFiles(form, { body: { [kind]: v[kind] } }));
     text.value = '';
     if (res.data && res.data.id === t.id) applyTicket(res.data);
     showMessage($('action-error'), '');

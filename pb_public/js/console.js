@@ -13,6 +13,7 @@ import { byQueueOrder, ticketRow, detailNodes } from '/js/console-render.js';
 import { setupManage } from '/js/console-manage.js';
 import { setupWork } from '/js/console-work.js';
 import { createPresence } from '/js/console-presence.js';
+import { enableFreshFileLinks } from '/js/attach.js';
 
 const QUEUE_PAGE = 100; // the queue is loaded whole, 100 at a time
 
@@ -36,6 +37,7 @@ const token = () => pb.authStore.token;
 
 // call runs an API call as the signed-in agent; a 401 ends the session.
 const call = sessionApi(pb, () => logOut());
+enableFreshFileLinks(() => pb.authStore.token);
 
 function showMessage(p, text) {
   setText(p, text);

@@ -8,6 +8,7 @@ import {
   showPageMessage, sessionApi, subjectOf,
 } from '/js/common.js';
 import { ticketItem, ticketMetaNodes, conversationNodes, customerMessages } from '/js/portal-render.js';
+import { enableAttach, withFiles, enableFreshFileLinks } from '/js/attach.js';
 
 const PAGE_SIZE = 20;
 
@@ -82,7 +83,7 @@ function wireSignedIn() {
     form.querySelector('.form-ok').hidden = true;
     const body = { ticketContent: v.ticketContent };
     if (v.ticketSubject) body.ticketSubject = v.ticketSubject;
-    const res = await call('POST', '/sendTicket', { body });
+    const res = await call('POST', '/sendTicket', withFiles(form, { body }));
     form.reset();
     const ticket = res.data;
     if (ticket && state.page === 1) upsertTicket(ticket, { prepend: true });
@@ -90,13 +91,16 @@ function wireSignedIn() {
   });
 
   const reply = $('reply-form');
+  enableAttach(form);
+  enableAttach(reply);
+  enableFreshFileLinks(token);
   reply.elements.reply.addEventListener('input', () => { reply.querySelector('.form-ok').hidden = true; });
   onSubmit(reply, async (v) => {
     const t = state.open;
     if (!t) return;
     reply.querySelector('.form-ok').hidden = true;
     const wasClosed = t.ticketStatus === 'closed';
-    const res = await call('POST', `/replyOnTicket/${encodeURIComponent(t.id)}`, { body: { reply: v.reply } });
+    const res = await call('POST', `/replyOnTicket/${encodeURIComponent(t.id)}`, withFiles(reply, { body: { reply: v.reply } }));
     reply.reset();
     const after = res.data;
     if (!after) return;

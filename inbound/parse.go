@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"mime"
 	"net/textproto"
@@ -36,6 +37,13 @@ type Parsed struct {
 	IsHTML        bool     // Text came from the HTML part
 	IsReport      bool     // multipart/report; report-type=delivery-status
 	Bounced       []string // Message-IDs named in a delivery report
+	Files         []File   // attachments and inline images, in the mail's order
+}
+
+// File is an attachment or inline image of a mail, decoded.
+type File struct {
+	Name, Type string
+	Data       []byte
 }
 
 // HeaderMessageId reads only the headers: the message's Message-ID (or the
@@ -130,8 +138,10 @@ func Parse(raw []byte) (*Parsed, error) {
 		case p.IsReport && (t == "message/rfc822" || t == "text/rfc822-headers" || t == "message/rfc822-headers"):
 			p.Bounced = append(p.Bounced, reportedIds(part.Body)...)
 			return nil
-		case disp == "attachment":
-			return nil // attachments become message files with issue 15
+		case disp == "attachment" || (t != "text/plain" && t != "text/html" && !strings.HasPrefix(t, "message/")):
+			// attachments and inline images become the message's files
+			p.Files = append(p.Files, readFile(part, t, len(p.Files)+1))
+			return nil
 		case t == "text/plain" && !havePlain:
 			b, _ := io.ReadAll(io.LimitReader(part.Body, maxTextBytes))
 			plain, havePlain = string(b), true
@@ -170,4 +180,26 @@ func reportedIds(body io.Reader) []string {
 		return []string{id}
 	}
 	return nil
+}
+
+// readFile reads one attachment or inline part: its name from the
+// Content-Disposition filename or the Content-Type name (else one made from
+// the part's number and type), its bytes decoded. The raw message is at most
+// 25 MiB, so a part is too.
+func readFile(part *message.Entity, contentType string, n int) File {
+	_, dparams, _ := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
+	_, cparams, _ := part.Header.ContentType()
+	name := dparams["filename"]
+	if name == "" {
+		name = cparams["name"]
+	}
+	name = strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(name, "/", "_"), "\\", "_"))
+	if name == "" {
+		name = fmt.Sprintf("attachment-%d", n)
+		if exts, _ := mime.ExtensionsByType(contentType); len(exts) > 0 {
+			name += exts[0]
+		}
+	}
+	data, _ := io.ReadAll(part.Body)
+	return File{Name: name, Type: contentType, Data: data}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/filesystem"
 	"github.com/pocketbase/pocketbase/tools/types"
 
 	"ticketportal/mail"
@@ -356,11 +357,15 @@ func route(tx core.App, id string, raw []byte, source, envelopeFrom string, rcpt
 // onTicket adds the mail to its ticket: a reply from the ticket's
 // customer, a note from anyone else who wrote to the signed address.
 func onTicket(tx core.App, id string, p *Parsed, t *core.Record, via, text string) (result, error) {
+	files, text := mailFiles(tx, p, text)
 	if strings.TrimSpace(text) == "" {
-		return refused("no new text (only quoted text or a signature)")
+		if len(files) == 0 {
+			return refused("no new text (only quoted text or a signature)")
+		}
+		text = "(Files only, no text.)"
 	}
 	if customerEmail(tx, t) == p.From {
-		ticket, followUp, err := store.Reply(tx, t.Id, t.GetString("customerId"), text, settings.Get(tx).ReopenWindowDays, time.Now())
+		ticket, followUp, err := store.Reply(tx, t.Id, t.GetString("customerId"), text, settings.Get(tx).ReopenWindowDays, time.Now(), files...)
 		if err != nil {
 			return result{}, err
 		}
@@ -393,6 +398,9 @@ func onTicket(tx core.App, id string, p *Parsed, t *core.Record, via, text strin
 	m.Set("kind", policy.KindNote)
 	m.Set("body", body)
 	m.Set("authorName", cutStr("mail: "+who, 100))
+	if err := store.AttachFiles(tx, m, files); err != nil {
+		return result{}, err
+	}
 	if err := tx.Save(m); err != nil {
 		return result{}, err
 	}
@@ -446,6 +454,11 @@ func newTicket(tx core.App, id string, p *Parsed, text string) (result, error) {
 	t.Set("ticketSubject", cutStr(subject, policy.MaxSubject))
 	t.Set("customerFirstName", customer.GetString("userFirstName"))
 	t.Set("customerLastName", customer.GetString("userLastName"))
+	files, text := mailFiles(tx, p, text)
+	t.Set("ticketContent", text)
+	if err := store.AttachFiles(tx, t, files); err != nil {
+		return result{}, err
+	}
 	if err := tx.Save(t); err != nil {
 		return result{}, err
 	}
@@ -616,3 +629,34 @@ func markBounced(tx core.App, ids []string, report string) (int, error) {
 }
 
 var errNoTicket = errors.New("no ticket")
+
+// mailFiles turns the mail's attachments and inline images into files for
+// its message, within the settings' limits (maxAttachments,
+// maxAttachmentMB): the files past them are not kept, and the text says
+// which, so that nothing is dropped silently.
+func mailFiles(tx core.App, p *Parsed, text string) ([]*filesystem.File, string) {
+	limits := settings.Get(tx)
+	var kept []*filesystem.File
+	var dropped []string
+	for _, f := range p.Files {
+		if len(kept) >= limits.MaxAttachments || int64(len(f.Data)) > int64(limits.MaxAttachmentMB)<<20 || len(f.Data) == 0 {
+			dropped = append(dropped, f.Name)
+			continue
+		}
+		file, err := filesystem.NewFileFromBytes(f.Data, f.Name)
+		if err != nil {
+			dropped = append(dropped, f.Name)
+			continue
+		}
+		kept = append(kept, file)
+	}
+	if len(dropped) > 0 {
+		note := "\n\n[Attachments not kept (over the limits of " + fmt.Sprint(limits.MaxAttachments) + " files of " +
+			fmt.Sprint(limits.MaxAttachmentMB) + " MiB, or empty): " + strings.Join(dropped, ", ") + "]"
+		if r := []rune(text); len(r)+len([]rune(note)) > maxBody {
+			text = string(r[:max(0, maxBody-len([]rune(note)))])
+		}
+		text += note
+	}
+	return kept, text
+}

@@ -390,7 +390,7 @@ func TestAnswerMailCarriesTheFiles(t *testing.T) {
 	if status, raw := send(t, "PATCH", base+"/sendAnswerOnTicket/"+testapp.TicketId, testapp.Token(t, testapp.Admin), ct, body); status != 200 {
 		t.Fatalf("answer: %d %s", status, raw)
 	}
-	m := srv.WaitFor(t, "alice@example.com", "new answer", 20*time.Second)
+	m := srv.WaitFor(t, "alice@example.com", "[#"+testapp.TicketId+"]", 20*time.Second) // ticket mails are subjected [#id] subject
 	got := mailAttachments(t, m.Raw)
 	if !bytes.Equal(got["guide.pdf"], pdfFile) || !bytes.Equal(got["shot.png"], pngBytes(t)) {
 		t.Errorf("the mail's attachments: %d files %v", len(got), keys(got))

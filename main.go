@@ -20,8 +20,10 @@ import (
 	"ticketportal/inbound"
 	"ticketportal/metrics"
 	_ "ticketportal/migrations"
+	"ticketportal/realtime"
 	"ticketportal/replicate"
 	"ticketportal/routes"
+	"ticketportal/server"
 )
 
 // publicFiles are the web pages (pb_public) compiled into the binary, so
@@ -52,6 +54,8 @@ func main() {
 	app.RootCmd.AddCommand(commands.NewRestoreCommand())
 
 	hooks.Register(app)
+	realtime.Register(app)
+	server.Register(app)
 	routes.Register(app)
 	metrics.Register(app)
 	replicate.Register(app, app.RootCmd)

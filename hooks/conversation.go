@@ -91,7 +91,7 @@ func bindConversation(app core.App) {
 	// (record API view/list/expand, realtime), without the staff-only fields
 	// for a customer.
 	app.OnRecordEnrich(policy.Tickets).BindFunc(func(e *core.RecordEnrichEvent) error {
-		if err := store.ShapeTickets(e.App, staffRequest(e.RequestInfo), e.Record); err != nil {
+		if err := store.ShapeTickets(e.App, policy.StaffRequest(e.RequestInfo), e.Record); err != nil {
 			return err
 		}
 		return e.Next()
@@ -320,12 +320,4 @@ func accountName(app core.App, id string) string {
 		return "operator"
 	}
 	return ""
-}
-
-// staffRequest says whether a request (or realtime subscriber) is staff.
-func staffRequest(info *core.RequestInfo) bool {
-	if info == nil {
-		return false
-	}
-	return info.HasSuperuserAuth() || policy.IsStaff(info.Auth)
 }

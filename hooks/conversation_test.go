@@ -7,13 +7,14 @@ import (
 
 	"github.com/pocketbase/dbx"
 
-	"ticketportal/hooks"
 	"ticketportal/policy"
+	"ticketportal/realtime"
 	"ticketportal/testapp"
 )
 
 const (
 	messagesAPI = "/api/collections/messages/records"
+	tickets     = "/api/collections/tickets/records"
 	historyAPI  = "/api/collections/ticketHistory/records"
 	secretNote  = "Internal: this customer owes us money"
 )
@@ -178,22 +179,22 @@ func TestAdminRoomHearsConversationEvents(t *testing.T) {
 	app := testapp.New(t)
 	url := testapp.Serve(t, app)
 	room := testapp.ConnectSSE(t, url)
-	room.MustSubscribe(testapp.Token(t, testapp.Admin), hooks.AdminsRoom)
+	room.MustSubscribe(testapp.Token(t, testapp.Admin), realtime.AdminsRoom)
 	boss := testapp.Token(t, testapp.SuperAdmin)
 
 	mustCall(t, 204, "POST", url+"/viewingTicket/"+testapp.TicketId, boss, `{"typing":true}`)
-	ev := room.Expect(t, hooks.AdminsRoom)
-	var v hooks.Viewing
+	ev := room.Expect(t, realtime.AdminsRoom)
+	var v realtime.Viewing
 	ev.Decode(t, &v)
-	if v != (hooks.Viewing{Event: "viewing", TicketId: testapp.TicketId, By: testapp.SuperAdminId, ByName: "boss", Typing: true}) {
+	if v != (realtime.Viewing{Event: "viewing", TicketId: testapp.TicketId, By: testapp.SuperAdminId, ByName: "boss", Typing: true}) {
 		t.Errorf("viewing message %+v", v)
 	}
 	mustCall(t, 200, "PATCH", url+"/assignTicket/"+testapp.TicketId, boss, `{"adminId":"`+testapp.AdminId+`"}`)
-	expectMarked(t, room, hooks.Marked{Event: "marked", TicketId: testapp.TicketId, TicketStatus: "assigned", By: testapp.SuperAdminId})
+	room.ExpectMarked(t, realtime.Marked{Event: "marked", TicketId: testapp.TicketId, TicketStatus: "assigned", By: testapp.SuperAdminId})
 	mustCall(t, 200, "PATCH", url+"/markTicketStatus/"+testapp.TicketId, testapp.Token(t, testapp.Admin), `{"status":"markAsReleased"}`)
-	expectMarked(t, room, hooks.Marked{Event: "marked", TicketId: testapp.TicketId, TicketStatus: "released", By: testapp.AdminId})
+	room.ExpectMarked(t, realtime.Marked{Event: "marked", TicketId: testapp.TicketId, TicketStatus: "released", By: testapp.AdminId})
 	mustCall(t, 200, "PATCH", url+"/markTicketStatus/"+testapp.ClosedTicketId, boss, `{"status":"markAsReopened"}`)
-	expectMarked(t, room, hooks.Marked{Event: "marked", TicketId: testapp.ClosedTicketId, TicketStatus: "reopened", By: testapp.SuperAdminId})
+	room.ExpectMarked(t, realtime.Marked{Event: "marked", TicketId: testapp.ClosedTicketId, TicketStatus: "reopened", By: testapp.SuperAdminId})
 
 	// a customer may not announce itself
 	if status, _ := call(t, "POST", url+"/viewingTicket/"+testapp.TicketId, testapp.Token(t, testapp.Owner), `{}`); status != 403 {

@@ -1,11 +1,13 @@
 // Package hooks holds the record hooks that keep the portal's data
 // consistent whatever path writes it: custom routes, PocketBase's record
-// API, the dashboard, the batch API.
+// API, the dashboard, the batch API. The realtime engine is in package
+// realtime, the HTTP server's headers and shutdown in package server.
 package hooks
 
 import (
 	"github.com/pocketbase/pocketbase/core"
 
+	"ticketportal/mail"
 	"ticketportal/settings"
 )
 
@@ -24,6 +26,5 @@ func Register(app core.App) {
 	bindAdmins(app)
 	bindIntegrity(app)
 	bindSettings(app)
-	bindHardening(app)
-	bindRealtime(app)
+	mail.RegisterOutbox(app) // mails queued in a write go out after its commit
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/types"
 
 	"ticketportal/policy"
+	"ticketportal/realtime"
 	"ticketportal/sla"
 )
 
@@ -211,7 +212,7 @@ func RecordBreaches(app core.App, ticketId string) error {
 		return err
 	}
 	for _, w := range missed {
-		AnnounceSLABreach(app, ticketId, string(w))
+		realtime.AnnounceSLABreach(app, ticketId, string(w))
 	}
 	return nil
 }

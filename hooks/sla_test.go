@@ -14,6 +14,7 @@ import (
 
 	"ticketportal/hooks"
 	"ticketportal/policy"
+	"ticketportal/realtime"
 	"ticketportal/settings"
 	"ticketportal/sla"
 	"ticketportal/testapp"
@@ -23,7 +24,7 @@ import (
 // and collects the slaBreached messages it hears.
 type roomListener struct {
 	mu  sync.Mutex
-	got []hooks.SLABreached
+	got []realtime.SLABreached
 }
 
 func listenRoom(t testing.TB, app core.App) *roomListener {
@@ -34,12 +35,12 @@ func listenRoom(t testing.TB, app core.App) *roomListener {
 	}
 	c := subscriptions.NewDefaultClient()
 	c.Set(apis.RealtimeClientAuthKey, admin)
-	c.Subscribe(hooks.AdminsRoom)
+	c.Subscribe(realtime.AdminsRoom)
 	app.SubscriptionsBroker().Register(c)
 	l := &roomListener{}
 	go func() {
 		for msg := range c.Channel() {
-			var m hooks.SLABreached
+			var m realtime.SLABreached
 			if json.Unmarshal(msg.Data, &m) == nil && m.Event == "slaBreached" {
 				l.mu.Lock()
 				l.got = append(l.got, m)

@@ -124,6 +124,15 @@ func Can(auth *core.Record, action Action) bool {
 	return false
 }
 
+// StaffRequest says whether a request (or a realtime subscriber seen as
+// one) is made by staff: a superuser or an agent.
+func StaffRequest(info *core.RequestInfo) bool {
+	if info == nil {
+		return false
+	}
+	return info.HasSuperuserAuth() || IsStaff(info.Auth)
+}
+
 // IsStaff reports whether auth is an admin, a superAdmin or an operator.
 func IsStaff(auth *core.Record) bool {
 	switch RoleOf(auth) {

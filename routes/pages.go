@@ -11,7 +11,7 @@ import (
 
 	"github.com/pocketbase/pocketbase/core"
 
-	"ticketportal/hooks"
+	"ticketportal/server"
 )
 
 // The pages behind the mailed links, rendered on the server with
@@ -72,8 +72,8 @@ func pageCSP(html string) string {
 		return ""
 	}
 	allowed := strings.Join(hashes, " ")
-	if loc := scriptSrc.FindStringIndex(hooks.PageCSP); loc != nil {
-		return hooks.PageCSP[:loc[1]] + " " + allowed + hooks.PageCSP[loc[1]:]
+	if loc := scriptSrc.FindStringIndex(server.PageCSP); loc != nil {
+		return server.PageCSP[:loc[1]] + " " + allowed + server.PageCSP[loc[1]:]
 	}
-	return hooks.PageCSP + "; script-src 'self' " + allowed
+	return server.PageCSP + "; script-src 'self' " + allowed
 }

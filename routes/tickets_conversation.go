@@ -10,8 +10,8 @@ import (
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/core"
 
-	"ticketportal/hooks"
 	"ticketportal/policy"
+	"ticketportal/realtime"
 	"ticketportal/settings"
 	"ticketportal/store"
 )
@@ -212,7 +212,7 @@ func viewingTicket(e *core.RequestEvent) error {
 	if policy.RoleOf(e.Auth) == policy.RoleOperator {
 		name = "operator"
 	}
-	hooks.AnnounceViewing(e.App, t.Id, e.Auth.Id, name, in.Typing != nil && *in.Typing)
+	realtime.AnnounceViewing(e.App, t.Id, e.Auth.Id, name, in.Typing != nil && *in.Typing)
 	return e.NoContent(http.StatusNoContent)
 }
 

@@ -1,6 +1,7 @@
 package testapp
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -59,4 +60,39 @@ func Call(t testing.TB, method, url, token, body string) (int, []byte) {
 		t.Fatal(err)
 	}
 	return res.StatusCode, raw
+}
+
+// MustCall is Call that fails the test on a status other than want; it
+// returns the body.
+func MustCall(t testing.TB, want int, method, url, token, body string) string {
+	t.Helper()
+	status, raw := Call(t, method, url, token, body)
+	if status != want {
+		t.Fatalf("%s %s: status %d, want %d: %s", method, url, status, want, raw)
+	}
+	return string(raw)
+}
+
+// DecodeJSON unmarshals a JSON response body.
+func DecodeJSON(t testing.TB, raw string, dst any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(raw), dst); err != nil {
+		t.Fatalf("%q: %v", raw, err)
+	}
+}
+
+// NewTicket stores an active ticket of a customer and returns its id.
+func NewTicket(t testing.TB, app core.App, customerId string) string {
+	t.Helper()
+	col, err := app.FindCollectionByNameOrId(policy.Tickets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := core.NewRecord(col)
+	r.Set("customerId", customerId)
+	r.Set("ticketContent", "My screen stays black.")
+	if err := app.Save(r); err != nil {
+		t.Fatal(err)
+	}
+	return r.Id
 }

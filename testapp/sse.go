@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ticketportal/realtime"
 )
 
 // SSE is a real client of PocketBase's realtime API (server-sent events on
@@ -206,5 +208,23 @@ func (s *SSE) ExpectNothing(t testing.TB, d time.Duration) {
 	t.Helper()
 	if ev, ok := s.Next(d); ok {
 		t.Fatalf("unexpected event %s %s", ev.Name, ev.Data)
+	}
+}
+
+// ExpectMarked reads the next event of s and checks that it is exactly the
+// admin room's marked message want.
+func (s *SSE) ExpectMarked(t testing.TB, want realtime.Marked) {
+	t.Helper()
+	ev := s.Expect(t, realtime.AdminsRoom)
+	var got map[string]any
+	ev.Decode(t, &got)
+	wantMap := map[string]any{"event": "marked", "ticketId": want.TicketId, "ticketStatus": want.TicketStatus, "by": want.By}
+	if len(got) != len(wantMap) {
+		t.Fatalf("marked message %s, want exactly %v", ev.Data, wantMap)
+	}
+	for k, v := range wantMap {
+		if got[k] != v {
+			t.Fatalf("marked message %s, want %v", ev.Data, wantMap)
+		}
 	}
 }

@@ -14,7 +14,9 @@ import (
 
 	"ticketportal/hooks"
 	_ "ticketportal/migrations"
+	"ticketportal/realtime"
 	"ticketportal/routes"
+	"ticketportal/server"
 )
 
 // Password is the password of every fixture account.
@@ -49,6 +51,8 @@ func Factory(t testing.TB) *tests.TestApp { return New(t) }
 // Register binds the same hooks and routes as main.go.
 func Register(app core.App) {
 	hooks.Register(app)
+	realtime.Register(app)
+	server.Register(app)
 	routes.Register(app)
 }
 

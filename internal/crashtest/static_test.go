@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"ticketportal/hooks"
+	portalserver "ticketportal/server"
 )
 
 // rawGet sends path exactly as written (no client-side cleaning) and
@@ -116,7 +116,7 @@ func TestPagesAndDashboardSecurityHeaders(t *testing.T) {
 			t.Fatalf("GET %s: %d", path, res.StatusCode)
 		}
 		for name, want := range map[string]string{
-			"Content-Security-Policy": hooks.PageCSP,
+			"Content-Security-Policy": portalserver.PageCSP,
 			"X-Content-Type-Options":  "nosniff",
 			"Referrer-Policy":         "no-referrer",
 			"X-Frame-Options":         "DENY",
@@ -132,7 +132,7 @@ func TestPagesAndDashboardSecurityHeaders(t *testing.T) {
 	}
 	res.Body.Close()
 	csp := res.Header.Get("Content-Security-Policy")
-	if res.StatusCode != 200 || csp == hooks.PageCSP || !strings.Contains(csp, "frame-ancestors 'none'") {
+	if res.StatusCode != 200 || csp == portalserver.PageCSP || !strings.Contains(csp, "frame-ancestors 'none'") {
 		t.Fatalf("dashboard: %d, policy %q", res.StatusCode, csp)
 	}
 }

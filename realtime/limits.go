@@ -1,4 +1,4 @@
-package hooks
+package realtime
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,7 +20,7 @@ import (
 // Bounds of the realtime API, so that no client can exhaust the server
 // (docs/realtime.md gives the reasons for each default). Each can be set
 // with its environment variable at start.
-type RealtimeLimits struct {
+type Limits struct {
 	SubscriptionsPerClient int           // topics in one subscription request (PORTAL_REALTIME_MAX_SUBSCRIPTIONS)
 	SubscriptionBytes      int           // bytes of all topics of one request, options included (PORTAL_REALTIME_MAX_SUBSCRIPTION_BYTES)
 	ConnectionsPerAccount  int           // open connections authenticated as one account (PORTAL_REALTIME_MAX_CONNECTIONS_PER_ACCOUNT)
@@ -29,9 +30,9 @@ type RealtimeLimits struct {
 	WriteTimeout           time.Duration // longest one message may take to be written (PORTAL_REALTIME_WRITE_TIMEOUT, a Go duration)
 }
 
-// DefaultRealtimeLimits are the bounds used unless the environment sets
+// DefaultLimits are the bounds used unless the environment sets
 // others.
-var DefaultRealtimeLimits = RealtimeLimits{
+var DefaultLimits = Limits{
 	SubscriptionsPerClient: 50,
 	SubscriptionBytes:      8 << 10,
 	ConnectionsPerAccount:  10,
@@ -41,11 +42,11 @@ var DefaultRealtimeLimits = RealtimeLimits{
 	WriteTimeout:           10 * time.Second,
 }
 
-// realtimeLimitsFromEnv is DefaultRealtimeLimits with the PORTAL_REALTIME_*
+// limitsFromEnv is DefaultLimits with the PORTAL_REALTIME_*
 // variables that are set applied; a malformed or non-positive value is an
 // error.
-func realtimeLimitsFromEnv() (RealtimeLimits, error) {
-	l := DefaultRealtimeLimits
+func limitsFromEnv() (Limits, error) {
+	l := DefaultLimits
 	for name, dst := range map[string]*int{
 		"PORTAL_REALTIME_MAX_SUBSCRIPTIONS":            &l.SubscriptionsPerClient,
 		"PORTAL_REALTIME_MAX_SUBSCRIPTION_BYTES":       &l.SubscriptionBytes,
@@ -72,8 +73,8 @@ func realtimeLimitsFromEnv() (RealtimeLimits, error) {
 	return l, nil
 }
 
-// RealtimeCounts are counters of the realtime bounds since the start.
-type RealtimeCounts struct {
+// Counts are counters of the realtime bounds since the start.
+type Counts struct {
 	CutSlow          int64 // clients cut off because a write took longer than the write timeout
 	CutQueueFull     int64 // clients cut off because their queue of waiting messages was full
 	CutRevoked       int64 // connections closed because their agent was deleted or changed role
@@ -82,14 +83,14 @@ type RealtimeCounts struct {
 	Coalesced        int64 // waiting updates replaced by a newer update of the same record
 }
 
-var realtimeCounts struct {
+var counts struct {
 	cutSlow, cutQueueFull, cutRevoked, refusedSubscribe, refusedConnect, coalesced atomic.Int64
 }
 
-// RealtimeStats returns the realtime counters (for /metrics and the logs).
-func RealtimeStats() RealtimeCounts {
-	c := &realtimeCounts
-	return RealtimeCounts{
+// Stats returns the realtime counters (for /metrics and the logs).
+func Stats() Counts {
+	c := &counts
+	return Counts{
 		CutSlow:          c.cutSlow.Load(),
 		CutQueueFull:     c.cutQueueFull.Load(),
 		CutRevoked:       c.cutRevoked.Load(),
@@ -99,8 +100,8 @@ func RealtimeStats() RealtimeCounts {
 	}
 }
 
-// bindRealtimeLimits enforces rt.limits on connections and subscriptions.
-func (rt *realtime) bindRealtimeLimits() {
+// bindLimits enforces rt.limits on connections and subscriptions.
+func (rt *engine) bindLimits() {
 	app, limits := rt.app, rt.limits
 
 	// A guest connection is refused when its address already holds the
@@ -109,7 +110,7 @@ func (rt *realtime) bindRealtimeLimits() {
 	app.OnRealtimeConnectRequest().BindFunc(func(e *core.RealtimeConnectRequestEvent) error {
 		ip := e.RealIP()
 		if !rt.conns.connect(e.Client, ip, limits.GuestConnectionsPerIP) {
-			realtimeCounts.refusedConnect.Add(1)
+			counts.refusedConnect.Add(1)
 			return e.TooManyRequestsError(fmt.Sprintf("Too many realtime connections from this address: at most %d may wait unauthenticated.", limits.GuestConnectionsPerIP), nil)
 		}
 		defer rt.conns.disconnect(e.Client)
@@ -122,7 +123,7 @@ func (rt *realtime) bindRealtimeLimits() {
 	// changing role may not subscribe.
 	app.OnRealtimeSubscribeRequest().BindFunc(func(e *core.RealtimeSubscribeRequestEvent) error {
 		if n := len(e.Subscriptions); n > limits.SubscriptionsPerClient {
-			realtimeCounts.refusedSubscribe.Add(1)
+			counts.refusedSubscribe.Add(1)
 			return e.BadRequestError(fmt.Sprintf("Too many subscriptions: at most %d topics per connection.", limits.SubscriptionsPerClient), nil)
 		}
 		size := 0
@@ -130,7 +131,7 @@ func (rt *realtime) bindRealtimeLimits() {
 			size += len(sub)
 		}
 		if size > limits.SubscriptionBytes {
-			realtimeCounts.refusedSubscribe.Add(1)
+			counts.refusedSubscribe.Add(1)
 			return e.BadRequestError(fmt.Sprintf("Subscriptions too long: at most %d bytes of topics and options per request.", limits.SubscriptionBytes), nil)
 		}
 		if e.Auth == nil {
@@ -140,7 +141,7 @@ func (rt *realtime) bindRealtimeLimits() {
 			return e.ForbiddenError("This account can no longer listen.", nil)
 		}
 		if !rt.conns.authenticate(e.Client, e.Auth, limits.ConnectionsPerAccount) {
-			realtimeCounts.refusedConnect.Add(1)
+			counts.refusedConnect.Add(1)
 			return e.TooManyRequestsError(fmt.Sprintf("Too many realtime connections for this account: at most %d.", limits.ConnectionsPerAccount), nil)
 		}
 		return e.Next()
@@ -157,7 +158,7 @@ func (rt *realtime) bindRealtimeLimits() {
 		}
 		err := e.Next()
 		if err != nil && isTimeout(err) {
-			n := realtimeCounts.cutSlow.Add(1)
+			n := counts.cutSlow.Add(1)
 			app.SubscriptionsBroker().Unregister(e.Client.Id())
 			app.Logger().Warn("realtime client cut off: it did not read for the write timeout",
 				"client", e.Client.Id(), "timeout", limits.WriteTimeout.String(), "cutSlowTotal", n)
@@ -173,7 +174,7 @@ func isTimeout(err error) bool {
 
 // cut closes client c's connection (its stream ends; the pages reconnect
 // and reload) and drops what it was still to receive.
-func (rt *realtime) cut(c subscriptions.Client) {
+func (rt *engine) cut(c subscriptions.Client) {
 	rt.app.SubscriptionsBroker().Unregister(c.Id())
 	rt.out.drop(c)
 }
@@ -251,4 +252,10 @@ func (cc *connCounts) forget(c subscriptions.Client) {
 		}
 		c.Unset(countedAccountKey)
 	}
+}
+
+// env returns the trimmed value of a variable that is set and not blank.
+func env(name string) (string, bool) {
+	v := strings.TrimSpace(os.Getenv(name))
+	return v, v != ""
 }

@@ -1,8 +1,7 @@
-package hooks
+package realtime
 
 import (
 	"encoding/json/v2"
-	"fmt"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -31,7 +30,7 @@ import (
 // busy; BenchmarkTicketWriteWithSubscribers). For tickets and
 // answers the portal does the same work on its dispatcher instead: the same
 // topics, the same collection rules (decided by policy.TicketVisible while
-// they are the policy's own, see realtime_event.go; else through
+// they are the policy's own, see event.go; else through
 // app.CanAccessRecord), the same
 // client-side filter, enrich hooks, expand and fields options, the same
 // message; each client gets the events in the order of the writes.
@@ -67,7 +66,7 @@ func fanOutWorkers() int {
 // PocketBase's own broadcaster (benchmarks measure it side by side).
 var pocketBaseBroadcasts atomic.Bool
 
-func (rt *realtime) takeOverRecordEvents() {
+func (rt *engine) takeOverRecordEvents() {
 	collections := []string{policy.Tickets, policy.Messages}
 
 	// Priority -99, bound before apis.NewRouter binds PocketBase's
@@ -165,20 +164,16 @@ const (
 // its message to emit: PocketBase's own algorithm, with shortcuts that give
 // the same answers (see toClient). It returns when all clients are
 // checked, so that one client's messages keep the order of the events.
-func (rt *realtime) fanOutEvent(action string, ev *event, part fanOutPart, emit func(subscriptions.Client, delivery)) {
+func (rt *engine) fanOutEvent(action string, ev *event, part fanOutPart, emit func(subscriptions.Client, delivery)) {
 	record := ev.record
 	c := record.Collection()
-	topics := map[string]*string{ // subscription prefix -> the rule that filters it
-		c.Name + "/" + record.Id + "?": c.ViewRule,
-		c.Id + "/" + record.Id + "?":   c.ViewRule,
-		c.Name + "/*?":                 c.ListRule,
-		c.Id + "/*?":                   c.ListRule,
-		c.Name + "?":                   c.ListRule, // deprecated alias of name/*
-		c.Id + "?":                     c.ListRule,
-	}
-	prefixes := make([]string, 0, len(topics))
-	for p := range topics {
-		prefixes = append(prefixes, p)
+	topics := []topicRule{ // the topics that hear the record, with the rule that filters each
+		{c.Name + "/" + record.Id, c.ViewRule},
+		{c.Id + "/" + record.Id, c.ViewRule},
+		{c.Name + "/*", c.ListRule},
+		{c.Id + "/*", c.ListRule},
+		{c.Name, c.ListRule}, // deprecated alias of name/*
+		{c.Id, c.ListRule},
 	}
 	clients := rt.audience(ev)
 	if len(clients) == 0 {
@@ -191,19 +186,51 @@ func (rt *realtime) fanOutEvent(action string, ev *event, part fanOutPart, emit 
 	var wg sync.WaitGroup
 	for _, p := range parts {
 		wg.Go(func() {
+			var subs []subscription
 			for _, m := range p {
-				safely(func() { rt.toClient(m, action, ev, topics, prefixes, part, emit) })
+				safely(func() { subs = rt.toClient(m, action, ev, topics, part, emit, subs[:0]) })
 			}
 		})
 	}
 	wg.Wait()
 }
 
+// topicRule is a topic that hears a record, and the collection rule that
+// decides who may hear it.
+type topicRule struct {
+	topic string
+	rule  *string
+}
+
+// subscriptionsFor lists (into buf) the subscriptions of client c to one of
+// topics: from the snapshot of its connection (taken at each subscription
+// request), or, for a client without one, from the client itself.
+func (rt *engine) subscriptionsFor(c subscriptions.Client, topics []topicRule, buf []subscription) []subscription {
+	if q := rt.out.attached(c); q != nil {
+		if subs := q.subs.Load(); subs != nil {
+			for _, s := range *subs {
+				if _, ok := ruleOf(s.topic, topics); ok {
+					buf = append(buf, s)
+				}
+			}
+			return buf
+		}
+	}
+	prefixes := make([]string, len(topics))
+	for i, t := range topics {
+		prefixes[i] = t.topic + "?"
+	}
+	for name, options := range c.Subscriptions(prefixes...) {
+		buf = append(buf, newSubscription(name, options))
+	}
+	return buf
+}
+
 // audience is the clients that may hear the event: while the policy
 // decides both rules of its collection, the agents, the others and the
 // ticket's customer (subscriberIndex, which decides each class once);
 // else every client.
-func (rt *realtime) audience(ev *event) []member {
+func (rt *engine) audience(ev *event) []member {
 	broker := rt.app.SubscriptionsBroker()
 	c := ev.record.Collection()
 	if ev.policyDecides(c.ListRule) && ev.policyDecides(c.ViewRule) {
@@ -225,34 +252,36 @@ func (rt *realtime) audience(ev *event) []member {
 // is decided by the client's auth alone and gets the message encoded once
 // for its kind of subscriber; only the others are seen as a request.
 //
-// A member whose class the index decided (m.known) is not asked again.
-func (rt *realtime) toClient(m member, action string, ev *event, topics map[string]*string, prefixes []string, part fanOutPart, emit func(subscriptions.Client, delivery)) {
+// A member whose class the index decided (m.known) is not asked again. It
+// returns buf, reused for the next client.
+func (rt *engine) toClient(m member, action string, ev *event, topics []topicRule, part fanOutPart, emit func(subscriptions.Client, delivery), buf []subscription) []subscription {
 	client, auth := m.client, m.auth
 	if auth != nil && rt.revoked.has(auth.Id) {
-		return
+		return buf
 	}
 	if m.known && !m.visible || !m.known && ev.refusedByPolicy(auth) {
-		return
+		return buf
 	}
 	record := ev.record
-	for sub, options := range client.Subscriptions(prefixes...) {
-		rule, ok := ruleOf(sub, topics)
+	var stillAllowed func(subscriptions.Client) bool
+	buf = rt.subscriptionsFor(client, topics, buf)
+	for _, s := range buf {
+		rule, ok := ruleOf(s.topic, topics)
 		if !ok {
 			continue
 		}
-		plain := len(options.Headers) == 0 && (len(options.Query) == 0 || (len(options.Query) == 1 && options.Query["fields"] != ""))
-		if (part == onlyFiltered && plain) || (part == onlyUnfiltered && !plain) {
+		if (part == onlyFiltered && s.plain) || (part == onlyUnfiltered && !s.plain) {
 			continue
 		}
 		var data []byte
 		var err error
-		if plain && ev.policyDecides(rule) {
+		if s.plain && ev.policyDecides(rule) {
 			if !(m.known && m.visible) && !ev.visibleTo(auth) {
 				continue
 			}
-			data, err = ev.plainMessage(action, auth, options)
+			data, err = ev.plainMessage(action, auth, s.options)
 		} else {
-			e := subscriberRequest(rt.app, auth, options)
+			e := subscriberRequest(rt.app, auth, s.options)
 			info, ierr := e.RequestInfo()
 			if ierr != nil || !ev.canHear(info, rule) {
 				continue
@@ -260,22 +289,27 @@ func (rt *realtime) toClient(m member, action string, ev *event, topics map[stri
 			data, err = ev.message(e, action, info)
 		}
 		if err != nil {
-			rt.app.Logger().Debug("realtime record message not built", "id", record.Id, "sub", sub, "error", err)
+			rt.app.Logger().Debug("realtime record message not built", "id", record.Id, "sub", s.name, "error", err)
 			continue
 		}
-		d := delivery{msg: subscriptions.Message{Name: sub, Data: data}, stillAllowed: authUnchanged(auth)}
+		if stillAllowed == nil {
+			stillAllowed = authUnchanged(auth)
+		}
+		d := delivery{msg: subscriptions.Message{Name: s.name, Data: data}, stillAllowed: stillAllowed}
 		if action == "update" {
-			d.key = updateKey{ev.key(), sub}
+			d.key = updateKey{ev.key(), s.name}
 		}
 		emit(client, d)
 	}
+	clear(buf)
+	return buf
 }
 
-// ruleOf is the rule of the topic prefix that subscription sub matches.
-func ruleOf(sub string, topics map[string]*string) (*string, bool) {
-	for prefix, rule := range topics {
-		if strings.HasPrefix(sub+"?", prefix) {
-			return rule, true
+// ruleOf is the rule of the topic that a subscription to topic hears.
+func ruleOf(topic string, topics []topicRule) (*string, bool) {
+	for _, t := range topics {
+		if t.topic == topic {
+			return t.rule, true
 		}
 	}
 	return nil, false
@@ -345,7 +379,7 @@ func (ev *event) message(e *core.RequestEvent, action string, info *core.Request
 	if info.Query["expand"] != "" {
 		return recordMessage(e, action, ev.record, info)
 	}
-	key := messageKey(info.HasSuperuserAuth(), staffRequest(info), info.Query["fields"])
+	key := messageKey(info.HasSuperuserAuth(), policy.StaffRequest(info), info.Query["fields"])
 	if data, ok := ev.messages.Load(key); ok {
 		return data.([]byte), nil
 	}
@@ -370,8 +404,14 @@ func (ev *event) plainMessage(action string, auth *core.Record, options subscrip
 	return ev.message(e, action, info)
 }
 
-func messageKey(superuser, staff bool, fields string) string {
-	return fmt.Sprint(superuser, " ", staff, " ", fields)
+// msgKey names a kind of subscriber: what its message can depend on.
+type msgKey struct {
+	superuser, staff bool
+	fields           string
+}
+
+func messageKey(superuser, staff bool, fields string) msgKey {
+	return msgKey{superuser, staff, fields}
 }
 
 // recordMessage is the event's data as this subscriber gets it: a clean

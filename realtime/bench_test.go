@@ -1,4 +1,4 @@
-package hooks_test
+package realtime_test
 
 import (
 	"fmt"
@@ -11,8 +11,8 @@ import (
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/tools/subscriptions"
 
-	"ticketportal/hooks"
 	"ticketportal/policy"
+	"ticketportal/realtime"
 	"ticketportal/testapp"
 )
 
@@ -51,8 +51,8 @@ func BenchmarkTicketCreateMixedSubscribers(b *testing.B) {
 	for _, side := range []string{"portal", "pocketbase"} {
 		for _, n := range []int{1000, 5000, 10000} {
 			b.Run(fmt.Sprintf("%s/subscribers=%d", side, n), func(b *testing.B) {
-				hooks.UsePocketBaseBroadcaster(side == "pocketbase")
-				defer hooks.UsePocketBaseBroadcaster(false)
+				realtime.UsePocketBaseBroadcaster(side == "pocketbase")
+				defer realtime.UsePocketBaseBroadcaster(false)
 				benchMixed(b, n)
 			})
 		}

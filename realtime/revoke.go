@@ -1,4 +1,4 @@
-package hooks
+package realtime
 
 import (
 	"sync"
@@ -26,7 +26,7 @@ import (
 
 const revokedFor = time.Minute
 
-func (rt *realtime) bindRevocation() {
+func (rt *engine) bindRevocation() {
 	first := func(f func(*core.ModelEvent) error) *hook.Handler[*core.ModelEvent] {
 		return &hook.Handler[*core.ModelEvent]{Priority: -1000, Func: f}
 	}
@@ -57,11 +57,11 @@ func (rt *realtime) bindRevocation() {
 }
 
 // cutAccount closes every realtime connection authenticated as agent id.
-func (rt *realtime) cutAccount(id string) {
+func (rt *engine) cutAccount(id string) {
 	for _, c := range rt.app.SubscriptionsBroker().Clients() {
 		if a := clientAuth(c); a != nil && a.Id == id && a.Collection().Name == policy.Admins {
 			rt.cut(c)
-			realtimeCounts.cutRevoked.Add(1)
+			counts.cutRevoked.Add(1)
 		}
 	}
 }

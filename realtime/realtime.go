@@ -1,4 +1,9 @@
-package hooks
+// Package realtime is the portal's realtime engine: the admin room, the
+// record events of tickets and messages fanned out off the request path to
+// the subscribers indexed by what they may hear, each client's bounded
+// queue and writer, and the bounds that keep any client from degrading the
+// service (docs/realtime.md).
+package realtime
 
 import (
 	"encoding/json/v2"
@@ -24,35 +29,36 @@ type Marked struct {
 	By           string `json:"by"`           // the marking account's id
 }
 
-// realtime sends the portal's realtime messages. Its dispatcher does the
+// engine sends the portal's realtime messages. Its dispatcher does the
 // work of a broadcast (finding the clients that may hear it) one event at a
 // time, in the order of the writes, on its own goroutine; its outbox hands
 // each client its messages in that order without letting one slow client
-// hold up the others. See realtime_records.go for the record events.
-type realtime struct {
+// hold up the others. See records.go for the record events.
+type engine struct {
 	app        core.App
 	dispatcher serial
 	out        outbox
 	deletes    pendingDeletes
-	limits     RealtimeLimits
+	limits     Limits
 	revoked    revokedSet
 	conns      connCounts
 	index      subscriberIndex
 }
 
-func bindRealtime(app core.App) {
-	limits, err := realtimeLimitsFromEnv()
+func Register(app core.App) {
+	limits, err := limitsFromEnv()
 	if err != nil {
 		// a misconfigured bound must not go unnoticed: refuse to start
 		app.OnBootstrap().BindFunc(func(e *core.BootstrapEvent) error { return err })
 	}
 	bindBenchSwitches(app)
-	rt := &realtime{app: app, limits: limits}
+	rt := &engine{app: app, limits: limits}
 	rt.out.maxMessages, rt.out.maxBytes, rt.out.full = limits.QueuedMessages, limits.QueuedBytes, rt.cut
 	rt.bindRevocation()
-	rt.bindRealtimeLimits()
+	rt.bindLimits()
 	rt.bindSubscriberIndex()
-	app.Store().Set(realtimeStoreKey, rt)
+	rt.bindConnections()
+	app.Store().Set(storeKey, rt)
 
 	// Only agents (admins, superAdmins and operators) may join the admin
 	// room; a request that asks for it on anyone else's behalf is refused
@@ -130,7 +136,7 @@ func markedMessage(t *core.Record, m store.Mark) Marked {
 // announce sends msg to everyone in the admin room, off the request path:
 // the message is built once, and the dispatcher hands it to each member's
 // outbox.
-func (rt *realtime) announce(msg any) {
+func (rt *engine) announce(msg any) {
 	if rt.app.SubscriptionsBroker().TotalClients() == 0 {
 		return // nobody to tell
 	}

@@ -1,4 +1,4 @@
-package hooks
+package realtime
 
 // UsePocketBaseBroadcaster leaves ticket and answer events to PocketBase's
 // own broadcaster while on (benchmarks compare the two).

@@ -1,4 +1,4 @@
-package hooks_test
+package realtime_test
 
 import (
 	"fmt"
@@ -11,8 +11,8 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/subscriptions"
 
-	"ticketportal/hooks"
 	"ticketportal/policy"
+	"ticketportal/realtime"
 	"ticketportal/testapp"
 )
 
@@ -116,11 +116,11 @@ func TestRealtimeBroadcastsDoNotHoldUpRequests(t *testing.T) {
 	}
 	stuck := subscriptions.NewDefaultClient() // never reads its channel
 	stuck.Set(apis.RealtimeClientAuthKey, admin)
-	stuck.Subscribe("tickets/*", hooks.AdminsRoom)
+	stuck.Subscribe("tickets/*", realtime.AdminsRoom)
 	app.SubscriptionsBroker().Register(stuck)
 
 	s := testapp.ConnectSSE(t, url)
-	s.MustSubscribe(testapp.Token(t, testapp.Admin), "tickets/*", hooks.AdminsRoom)
+	s.MustSubscribe(testapp.Token(t, testapp.Admin), "tickets/*", realtime.AdminsRoom)
 
 	start := time.Now()
 	mustCall(t, 200, "PATCH", url+"/markTicketStatus/"+testapp.TicketId, testapp.Token(t, testapp.Admin), `{"status":"markAsTaken"}`)
@@ -130,7 +130,7 @@ func TestRealtimeBroadcastsDoNotHoldUpRequests(t *testing.T) {
 	s.ExpectNothing(t, 100*time.Millisecond) // still held
 	releaseAll()                             // let the enrichments through
 	expectRecord(t, s, "tickets/*", "update", testapp.TicketId)
-	expectMarked(t, s, hooks.Marked{TicketId: testapp.TicketId, TicketStatus: "taken", By: testapp.AdminId})
+	s.ExpectMarked(t, realtime.Marked{TicketId: testapp.TicketId, TicketStatus: "taken", By: testapp.AdminId})
 }
 
 // Each client hears the events in the order of the writes.
@@ -138,7 +138,7 @@ func TestRealtimeEventsKeepTheirOrder(t *testing.T) {
 	app := testapp.New(t)
 	url := testapp.Serve(t, app)
 	s := testapp.ConnectSSE(t, url)
-	s.MustSubscribe(testapp.Token(t, testapp.SuperAdmin), "tickets/"+testapp.TicketId, hooks.AdminsRoom)
+	s.MustSubscribe(testapp.Token(t, testapp.SuperAdmin), "tickets/"+testapp.TicketId, realtime.AdminsRoom)
 	boss := testapp.Token(t, testapp.SuperAdmin)
 	const n = 30
 	for i := range n {
@@ -150,7 +150,7 @@ func TestRealtimeEventsKeepTheirOrder(t *testing.T) {
 			t.Fatalf("update %d has isHighPriority %v", i, r["isHighPriority"])
 		}
 		if i%2 == 0 {
-			expectMarked(t, s, hooks.Marked{TicketId: testapp.TicketId, TicketStatus: "high priority", By: testapp.SuperAdminId})
+			s.ExpectMarked(t, realtime.Marked{TicketId: testapp.TicketId, TicketStatus: "high priority", By: testapp.SuperAdminId})
 		}
 	}
 }

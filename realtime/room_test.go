@@ -1,4 +1,4 @@
-package hooks_test
+package realtime_test
 
 import (
 	"net/http"
@@ -7,8 +7,8 @@ import (
 
 	"github.com/pocketbase/pocketbase/apis"
 
-	"ticketportal/hooks"
 	"ticketportal/policy"
+	"ticketportal/realtime"
 	"ticketportal/testapp"
 )
 
@@ -39,7 +39,7 @@ func TestRealtimeWhoMayJoinTheAdminsRoom(t *testing.T) {
 	clients := map[string]*testapp.SSE{}
 	for _, c := range cases {
 		s := testapp.ConnectSSE(t, url)
-		if got := s.Subscribe(testapp.Token(t, c.kind), hooks.AdminsRoom); got != c.status {
+		if got := s.Subscribe(testapp.Token(t, c.kind), realtime.AdminsRoom); got != c.status {
 			t.Errorf("%s joins the admins room: status %d, want %d", c.kind, got, c.status)
 		}
 		clients[c.kind] = s
@@ -48,7 +48,7 @@ func TestRealtimeWhoMayJoinTheAdminsRoom(t *testing.T) {
 	// Options or other topics in the same request do not get a customer in.
 	sneaky := testapp.ConnectSSE(t, url)
 	owner := testapp.Token(t, testapp.Owner)
-	if got := sneaky.Subscribe(owner, "tickets/*", hooks.AdminsRoom+`?options={"query":{"x":"1"}}`); got != http.StatusForbidden {
+	if got := sneaky.Subscribe(owner, "tickets/*", realtime.AdminsRoom+`?options={"query":{"x":"1"}}`); got != http.StatusForbidden {
 		t.Errorf("customer joins the room with options: status %d, want 403", got)
 	}
 	if got := sneaky.Subscribe(owner, "tickets/*"); got != http.StatusNoContent {
@@ -56,10 +56,10 @@ func TestRealtimeWhoMayJoinTheAdminsRoom(t *testing.T) {
 	}
 
 	mustCall(t, 200, "PATCH", url+tickets+"/"+testapp.TicketId, testapp.Token(t, testapp.Admin), `{"takenBy":"`+testapp.AdminId+`"}`)
-	want := hooks.Marked{TicketId: testapp.TicketId, TicketStatus: "taken", By: testapp.AdminId}
+	want := realtime.Marked{TicketId: testapp.TicketId, TicketStatus: "taken", By: testapp.AdminId}
 	for _, c := range cases {
 		if c.status == http.StatusNoContent {
-			expectMarked(t, clients[c.kind], want)
+			clients[c.kind].ExpectMarked(t, want)
 		}
 	}
 	for _, c := range cases {
@@ -78,19 +78,19 @@ func TestRealtimeMarkedMessages(t *testing.T) {
 	room := map[string]*testapp.SSE{}
 	for _, kind := range []string{testapp.Admin, "other admin", testapp.SuperAdmin, testapp.Operator} {
 		room[kind] = testapp.ConnectSSE(t, url)
-		room[kind].MustSubscribe(testapp.Token(t, kind), hooks.AdminsRoom)
+		room[kind].MustSubscribe(testapp.Token(t, kind), realtime.AdminsRoom)
 	}
-	everyoneHears := func(t *testing.T, want ...hooks.Marked) {
+	everyoneHears := func(t *testing.T, want ...realtime.Marked) {
 		t.Helper()
 		for _, s := range room {
 			for _, w := range want {
-				expectMarked(t, s, w)
+				s.ExpectMarked(t, w)
 			}
 		}
 	}
 	tok := func(kind string) string { return testapp.Token(t, kind) }
-	marked := func(ticketId, status, by string) hooks.Marked {
-		return hooks.Marked{TicketId: ticketId, TicketStatus: status, By: by}
+	marked := func(ticketId, status, by string) realtime.Marked {
+		return realtime.Marked{TicketId: ticketId, TicketStatus: status, By: by}
 	}
 
 	t.Run("record API", func(t *testing.T) {
@@ -159,23 +159,23 @@ func TestRealtimeRevokedAccountsLeaveTheRoom(t *testing.T) {
 	app := testapp.New(t)
 	url := testapp.Serve(t, app)
 	control := testapp.ConnectSSE(t, url)
-	control.MustSubscribe(testapp.Token(t, testapp.Admin), hooks.AdminsRoom)
+	control.MustSubscribe(testapp.Token(t, testapp.Admin), realtime.AdminsRoom)
 	boss := testapp.Token(t, testapp.SuperAdmin)
 
 	// mark flags a fresh ticket and waits until the control client hears it
 	mark := func(t *testing.T) string {
 		id := newTicket(t, app, testapp.CustomerId)
 		mustCall(t, 200, "PATCH", url+"/markAsHighPriority/"+id, boss, `{}`)
-		expectMarked(t, control, hooks.Marked{TicketId: id, TicketStatus: "high priority", By: testapp.SuperAdminId})
+		control.ExpectMarked(t, realtime.Marked{TicketId: id, TicketStatus: "high priority", By: testapp.SuperAdminId})
 		return id
 	}
 
 	t.Run("new password", func(t *testing.T) {
 		agent, oldToken := newAdmin(t, app, "agent9")
 		s := testapp.ConnectSSE(t, url)
-		s.MustSubscribe(oldToken, hooks.AdminsRoom)
+		s.MustSubscribe(oldToken, realtime.AdminsRoom)
 		id := mark(t)
-		expectMarked(t, s, hooks.Marked{TicketId: id, TicketStatus: "high priority", By: testapp.SuperAdminId})
+		s.ExpectMarked(t, realtime.Marked{TicketId: id, TicketStatus: "high priority", By: testapp.SuperAdminId})
 
 		mustCall(t, 200, "PATCH", url+"/api/collections/admins/records/"+agent.Id, oldToken,
 			`{"oldPassword":"`+testapp.Password+`","password":"a-new-password-9","passwordConfirm":"a-new-password-9"}`)
@@ -190,7 +190,7 @@ func TestRealtimeRevokedAccountsLeaveTheRoom(t *testing.T) {
 		s.ExpectNothing(t, quiet)
 
 		// the old token no longer gets in; a new one does
-		if got := s.Subscribe(oldToken, hooks.AdminsRoom); got != http.StatusForbidden {
+		if got := s.Subscribe(oldToken, realtime.AdminsRoom); got != http.StatusForbidden {
 			t.Fatalf("rejoin with the old token: status %d, want 403", got)
 		}
 		fresh, err := app.FindRecordById(policy.Admins, agent.Id)
@@ -198,15 +198,15 @@ func TestRealtimeRevokedAccountsLeaveTheRoom(t *testing.T) {
 			t.Fatal(err)
 		}
 		newToken, _ := fresh.NewAuthToken()
-		s.MustSubscribe(newToken, hooks.AdminsRoom)
+		s.MustSubscribe(newToken, realtime.AdminsRoom)
 		id = mark(t)
-		expectMarked(t, s, hooks.Marked{TicketId: id, TicketStatus: "high priority", By: testapp.SuperAdminId})
+		s.ExpectMarked(t, realtime.Marked{TicketId: id, TicketStatus: "high priority", By: testapp.SuperAdminId})
 	})
 
 	t.Run("account deleted", func(t *testing.T) {
 		agent, token := newAdmin(t, app, "agent10")
 		s := testapp.ConnectSSE(t, url)
-		s.MustSubscribe(token, hooks.AdminsRoom, "tickets/*")
+		s.MustSubscribe(token, realtime.AdminsRoom, "tickets/*")
 		mustCall(t, 204, "DELETE", url+"/api/collections/admins/records/"+agent.Id, boss, "")
 		mark(t)
 		s.ExpectNothing(t, quiet)

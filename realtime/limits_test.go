@@ -1,4 +1,4 @@
-package hooks_test
+package realtime_test
 
 import (
 	"fmt"
@@ -9,8 +9,8 @@ import (
 
 	"github.com/pocketbase/pocketbase/core"
 
-	"ticketportal/hooks"
 	"ticketportal/policy"
+	"ticketportal/realtime"
 	"ticketportal/testapp"
 )
 
@@ -39,7 +39,7 @@ func TestRealtimeSubscriptionBounds(t *testing.T) {
 	url := testapp.Serve(t, app)
 	owner := testapp.Token(t, testapp.Owner)
 	s := testapp.ConnectSSE(t, url)
-	before := hooks.RealtimeStats().RefusedSubscribe
+	before := realtime.Stats().RefusedSubscribe
 
 	status, body := subscribeBody(t, url, owner, s.ClientId, manyTopics(1000))
 	if status != http.StatusBadRequest || !strings.Contains(body, "at most 50 topics") {
@@ -57,7 +57,7 @@ func TestRealtimeSubscriptionBounds(t *testing.T) {
 	if status != http.StatusBadRequest || !strings.Contains(body, "at most 8192 bytes") {
 		t.Fatalf("8 KiB of options: %d %s, want 400 naming the limit of 8192 bytes", status, body)
 	}
-	if got := hooks.RealtimeStats().RefusedSubscribe - before; got != 3 {
+	if got := realtime.Stats().RefusedSubscribe - before; got != 3 {
 		t.Errorf("refused subscriptions counted %d, want 3", got)
 	}
 
@@ -89,28 +89,28 @@ func TestRealtimeConnectionsPerAccount(t *testing.T) {
 		t.Fatalf("4th guest connection: %d %s, want 429 naming the limit", status, body)
 	}
 	// an authenticated one no longer counts as waiting
-	guests[0].MustSubscribe(admin, hooks.AdminsRoom)
+	guests[0].MustSubscribe(admin, realtime.AdminsRoom)
 	guests = append(guests, testapp.ConnectSSE(t, url))
-	guests[1].MustSubscribe(admin, hooks.AdminsRoom)
-	guests[2].MustSubscribe(admin, hooks.AdminsRoom)
-	guests[3].MustSubscribe(admin, hooks.AdminsRoom)
+	guests[1].MustSubscribe(admin, realtime.AdminsRoom)
+	guests[2].MustSubscribe(admin, realtime.AdminsRoom)
+	guests[3].MustSubscribe(admin, realtime.AdminsRoom)
 
 	// an account holds at most 10 connections
 	for i := 4; i < 10; i++ {
 		s := testapp.ConnectSSE(t, url)
-		s.MustSubscribe(admin, hooks.AdminsRoom)
+		s.MustSubscribe(admin, realtime.AdminsRoom)
 		guests = append(guests, s)
 	}
 	extra := testapp.ConnectSSE(t, url)
-	status, body = subscribeBody(t, url, admin, extra.ClientId, []string{hooks.AdminsRoom})
+	status, body = subscribeBody(t, url, admin, extra.ClientId, []string{realtime.AdminsRoom})
 	if status != http.StatusTooManyRequests || !strings.Contains(body, "at most 10") {
 		t.Fatalf("11th connection of one account: %d %s, want 429 naming the limit of 10", status, body)
 	}
 	// others are not held back by it, and the refused one may still listen
 	// as another account
-	extra.MustSubscribe(testapp.Token(t, "other admin"), hooks.AdminsRoom)
+	extra.MustSubscribe(testapp.Token(t, "other admin"), realtime.AdminsRoom)
 	// an account already connected may change its subscriptions
-	guests[9].MustSubscribe(admin, hooks.AdminsRoom, "tickets/*")
+	guests[9].MustSubscribe(admin, realtime.AdminsRoom, "tickets/*")
 
 	// a connection that ends frees its place
 	app.SubscriptionsBroker().Unregister(guests[0].ClientId)
@@ -119,7 +119,7 @@ func TestRealtimeConnectionsPerAccount(t *testing.T) {
 	}
 	again := testapp.ConnectSSE(t, url)
 	deadline := time.Now().Add(5 * time.Second)
-	for again.Subscribe(admin, hooks.AdminsRoom) != http.StatusNoContent {
+	for again.Subscribe(admin, realtime.AdminsRoom) != http.StatusNoContent {
 		if time.Now().After(deadline) {
 			t.Fatal("the ended connection's place was not freed")
 		}
@@ -146,10 +146,10 @@ func bigTicket(t *testing.T, app core.App, customerId string, i int) string {
 // abuse has a customer stop reading on a connection subscribed 50 times to
 // its tickets, sends big tickets of it while an agent listens, and checks
 // that the agent gets every one promptly and the stalled client is cut off.
-func abuse(t *testing.T, counter func(hooks.RealtimeCounts) int64) {
+func abuse(t *testing.T, counter func(realtime.Counts) int64) {
 	app := testapp.New(t)
 	url := testapp.Serve(t, app)
-	before := counter(hooks.RealtimeStats())
+	before := counter(realtime.Stats())
 
 	agent := testapp.ConnectSSE(t, url)
 	agent.MustSubscribe(testapp.Token(t, testapp.Admin), "tickets/*")
@@ -167,7 +167,7 @@ func abuse(t *testing.T, counter func(hooks.RealtimeCounts) int64) {
 		t.Errorf("the agent's slowest delivery took %v beside the stalled client", slowest)
 	}
 	deadline := time.Now().Add(15 * time.Second)
-	for counter(hooks.RealtimeStats()) == before {
+	for counter(realtime.Stats()) == before {
 		if time.Now().After(deadline) {
 			t.Fatal("the client that does not read was not cut off")
 		}
@@ -186,12 +186,12 @@ func TestRealtimeClientThatDoesNotReadIsCutByTheWriteTimeout(t *testing.T) {
 	t.Setenv("PORTAL_REALTIME_WRITE_TIMEOUT", "1s")
 	t.Setenv("PORTAL_REALTIME_MAX_QUEUED_MESSAGES", "100000")
 	t.Setenv("PORTAL_REALTIME_MAX_QUEUED_BYTES", "1000000000")
-	abuse(t, func(c hooks.RealtimeCounts) int64 { return c.CutSlow })
+	abuse(t, func(c realtime.Counts) int64 { return c.CutSlow })
 }
 
 func TestRealtimeClientWithAFullQueueIsCut(t *testing.T) {
 	t.Setenv("PORTAL_REALTIME_WRITE_TIMEOUT", "10m")
-	abuse(t, func(c hooks.RealtimeCounts) int64 { return c.CutQueueFull })
+	abuse(t, func(c realtime.Counts) int64 { return c.CutQueueFull })
 }
 
 // A deleted agent hears nothing of the tickets its deletion frees: its
@@ -201,7 +201,7 @@ func TestRealtimeDeletedAgentHearsNothingOfItsFreedTickets(t *testing.T) {
 	url := testapp.Serve(t, app)
 	boss := testapp.Token(t, testapp.SuperAdmin)
 	other := testapp.ConnectSSE(t, url)
-	other.MustSubscribe(testapp.Token(t, "other admin"), "tickets/*", hooks.AdminsRoom)
+	other.MustSubscribe(testapp.Token(t, "other admin"), "tickets/*", realtime.AdminsRoom)
 
 	violations := 0
 	for round := range 20 {
@@ -228,7 +228,7 @@ func TestRealtimeDeletedAgentHearsNothingOfItsFreedTickets(t *testing.T) {
 		var listening []*testapp.SSE
 		for range 3 {
 			s := testapp.ConnectSSE(t, url)
-			s.MustSubscribe(token, "tickets/*", hooks.AdminsRoom)
+			s.MustSubscribe(token, "tickets/*", realtime.AdminsRoom)
 			listening = append(listening, s)
 		}
 		// news of the setup still on its way (the agent's own takes) is

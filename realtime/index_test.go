@@ -1,4 +1,4 @@
-package hooks_test
+package realtime_test
 
 import (
 	"testing"

@@ -1,4 +1,4 @@
-package hooks
+package realtime
 
 import (
 	"sync"
@@ -232,7 +232,7 @@ func (x *subscriberIndex) audience(broker *subscriptions.Broker, customerId stri
 }
 
 // bindSubscriberIndex keeps rt.index up to date.
-func (rt *realtime) bindSubscriberIndex() {
+func (rt *engine) bindSubscriberIndex() {
 	app := rt.app
 
 	// in when it hears PB_CONNECT (registered by then), out when it ends

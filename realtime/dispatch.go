@@ -1,4 +1,4 @@
-package hooks
+package realtime
 
 import (
 	"log/slog"
@@ -69,11 +69,15 @@ type delivery struct {
 // message replaces nothing).
 type updateKey struct{ record, sub string }
 
-// outbox hands each client its messages in the order they were posted. A
-// client's Send blocks until its connection takes the message, so each
-// client with messages waiting gets a goroutine of its own that sends them
-// one after the other and ends when none is left: posting never blocks, and
-// a slow client only delays itself.
+// outbox hands each client its messages in the order they were posted.
+//
+// A client served by the engine's own connection loop (conn.go) has a
+// queue attached for as long as its connection lives: post appends to it
+// and wakes the connection, which writes what waits in batches. Any other
+// client (one registered in the broker by other code, whose Send blocks
+// until something reads its channel) gets a goroutine of its own while it
+// has messages waiting, which sends them one after the other: posting
+// never blocks, and a slow client only delays itself.
 //
 // A client's queue is bounded (maxMessages, maxBytes): a client whose queue
 // is full is handed to full (which cuts it off) and its queue dropped. Once
@@ -85,7 +89,7 @@ type outbox struct {
 	maxMessages, maxBytes int
 	full                  func(subscriptions.Client)
 
-	queues  sync.Map // subscriptions.Client -> *queue, while a sender runs
+	queues  sync.Map // subscriptions.Client -> *queue, attached or while a sender runs
 	senders atomic.Int64
 }
 
@@ -99,7 +103,84 @@ type queue struct {
 	mu    sync.Mutex
 	items []delivery
 	bytes int
-	done  bool // its sender ended: post makes a new queue
+	done  bool // its sender or connection ended: post makes a new queue (or drops, if attached)
+
+	// wake is set for a queue attached to the client's connection loop,
+	// which it wakes (buffered: one wake stands for any number of posts).
+	wake chan struct{}
+	// subs is the connection's subscriptions, parsed once per subscription
+	// request (attached queues only).
+	subs atomic.Pointer[[]subscription]
+}
+
+// subscription is one of a client's subscriptions: its name, its topic
+// (the name without its options), its options, and whether it has no
+// options but fields (plain: decided by the client's auth alone).
+type subscription struct {
+	name, topic string
+	options     subscriptions.SubscriptionOptions
+	plain       bool
+}
+
+func newSubscription(name string, options subscriptions.SubscriptionOptions) subscription {
+	plain := len(options.Headers) == 0 && (len(options.Query) == 0 || (len(options.Query) == 1 && options.Query["fields"] != ""))
+	return subscription{name: name, topic: topicOf(name), options: options, plain: plain}
+}
+
+// setSubscriptions replaces the queue's snapshot of its client's
+// subscriptions.
+func (q *queue) setSubscriptions(all map[string]subscriptions.SubscriptionOptions) {
+	subs := make([]subscription, 0, len(all))
+	for name, options := range all {
+		subs = append(subs, newSubscription(name, options))
+	}
+	q.subs.Store(&subs)
+}
+
+// attach gives client c a queue that its connection loop drains.
+func (o *outbox) attach(c subscriptions.Client) *queue {
+	q := &queue{wake: make(chan struct{}, 1)}
+	q.setSubscriptions(c.Subscriptions())
+	o.queues.Store(c, q)
+	return q
+}
+
+// detach forgets c's attached queue q (its connection ended).
+func (o *outbox) detach(c subscriptions.Client, q *queue) {
+	q.mu.Lock()
+	q.done, q.items, q.bytes = true, nil, 0
+	q.mu.Unlock()
+	o.queues.CompareAndDelete(c, q)
+}
+
+// attached is c's queue if its connection loop drains it, else nil.
+func (o *outbox) attached(c subscriptions.Client) *queue {
+	if v, ok := o.queues.Load(c); ok {
+		if q := v.(*queue); q.wake != nil {
+			return q
+		}
+	}
+	return nil
+}
+
+// take moves up to writeBatch waiting messages (and writeBatchBytes, but at
+// least one) into buf.
+func (q *queue) take(buf []delivery) []delivery {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n, size := 0, 0
+	for n < len(q.items) && n < writeBatch && (n == 0 || size+len(q.items[n].msg.Data) <= writeBatchBytes) {
+		size += len(q.items[n].msg.Data)
+		n++
+	}
+	buf = append(buf, q.items[:n]...)
+	clear(q.items[:n])
+	q.items = q.items[n:]
+	if len(q.items) == 0 {
+		q.items = q.items[:0:0] // let the backing array go
+	}
+	q.bytes -= size
+	return buf
 }
 
 func (o *outbox) post(c subscriptions.Client, d delivery) {
@@ -116,17 +197,20 @@ func (o *outbox) post(c subscriptions.Client, d delivery) {
 		q = v.(*queue)
 		q.mu.Lock()
 		if !q.done {
-			start = !loaded
+			start = !loaded && q.wake == nil
 			break
 		}
 		q.mu.Unlock()
+		if q.wake != nil {
+			return // its connection ended
+		}
 	}
 	if d.key != (updateKey{}) && len(q.items) >= coalesceAfter {
 		for i := range q.items {
 			if q.items[i].key == d.key {
 				q.bytes -= len(q.items[i].msg.Data)
 				q.items = append(q.items[:i], q.items[i+1:]...)
-				realtimeCounts.coalesced.Add(1)
+				counts.coalesced.Add(1)
 				break
 			}
 		}
@@ -138,12 +222,18 @@ func (o *outbox) post(c subscriptions.Client, d delivery) {
 		q.items, q.bytes = nil, 0
 	}
 	q.mu.Unlock()
+	if q.wake != nil {
+		select {
+		case q.wake <- struct{}{}:
+		default: // already woken
+		}
+	}
 	if start {
 		o.senders.Add(1)
 		go o.send(c, q)
 	}
 	if overflow {
-		n := realtimeCounts.cutQueueFull.Add(1)
+		n := counts.cutQueueFull.Add(1)
 		slog.Warn("realtime client cut off: its queue of waiting messages is full",
 			"client", c.Id(), "maxMessages", o.maxMessages, "maxBytes", o.maxBytes, "cutQueueFullTotal", n)
 		if o.full != nil {

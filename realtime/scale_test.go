@@ -1,4 +1,4 @@
-package hooks_test
+package realtime_test
 
 import (
 	"bytes"
@@ -13,8 +13,8 @@ import (
 	"github.com/pocketbase/pocketbase/apis"
 	"github.com/pocketbase/pocketbase/tools/subscriptions"
 
-	"ticketportal/hooks"
 	"ticketportal/policy"
+	"ticketportal/realtime"
 	"ticketportal/testapp"
 )
 
@@ -157,7 +157,7 @@ func TestRealtimeBurstKeepsMemoryBounded(t *testing.T) {
 			}
 			if time.Now().After(deadline) {
 				l.mu.Lock()
-				t.Fatalf("a reading client did not get the last state of every ticket: heard %v, want %v (stats %+v)", l.count, lastOf, hooks.RealtimeStats())
+				t.Fatalf("a reading client did not get the last state of every ticket: heard %v, want %v (stats %+v)", l.count, lastOf, realtime.Stats())
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
@@ -166,7 +166,7 @@ func TestRealtimeBurstKeepsMemoryBounded(t *testing.T) {
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 	growth := int64(after.HeapAlloc) - int64(before.HeapAlloc)
-	t.Logf("heap %+.1f MiB after %d events to %d clients (%d coalesced so far)", float64(growth)/(1<<20), events, clients, hooks.RealtimeStats().Coalesced)
+	t.Logf("heap %+.1f MiB after %d events to %d clients (%d coalesced so far)", float64(growth)/(1<<20), events, clients, realtime.Stats().Coalesced)
 	if growth > 50<<20 {
 		t.Fatalf("heap grew by %d MiB", growth>>20)
 	}

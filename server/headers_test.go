@@ -1,4 +1,4 @@
-package hooks_test
+package server_test
 
 import (
 	"io"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/pocketbase/pocketbase/core"
 
-	"ticketportal/hooks"
+	"ticketportal/server"
 	"ticketportal/testapp"
 )
 
@@ -52,7 +52,7 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 	} {
 		res := get(t, base+tc.path, tc.header)
 		for name, want := range map[string]string{
-			"Content-Security-Policy": hooks.PageCSP,
+			"Content-Security-Policy": server.PageCSP,
 			"X-Content-Type-Options":  "nosniff",
 			"Referrer-Policy":         "no-referrer",
 			"X-Frame-Options":         "DENY",
@@ -63,12 +63,12 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 		}
 	}
 	for _, directive := range []string{"default-src 'self'", "script-src 'self'", "connect-src 'self'", "frame-ancestors 'none'", "object-src 'none'"} {
-		if !strings.Contains(hooks.PageCSP, directive) {
+		if !strings.Contains(server.PageCSP, directive) {
 			t.Errorf("the policy lacks %s", directive)
 		}
 	}
-	if strings.Contains(hooks.PageCSP, "unsafe") {
-		t.Errorf("the policy allows unsafe sources: %s", hooks.PageCSP)
+	if strings.Contains(server.PageCSP, "unsafe") {
+		t.Errorf("the policy allows unsafe sources: %s", server.PageCSP)
 	}
 	// a URL with a token in it is never cached
 	if res := get(t, base+"/verifyAccount?token=not-a-token", nil); res.Header.Get("Cache-Control") != "no-store" {
@@ -137,7 +137,7 @@ func TestRedactQuery(t *testing.T) {
 		"password=b&oldPassword=c":      "oldPassword=REDACTED&password=REDACTED",
 		"clientSecret=s":                "clientSecret=REDACTED",
 	} {
-		if got := hooks.RedactQuery(in); got != want {
+		if got := server.RedactQuery(in); got != want {
 			t.Errorf("RedactQuery(%q) = %q, want %q", in, got, want)
 		}
 	}

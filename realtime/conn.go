@@ -52,13 +52,22 @@ func (rt *engine) bindConnections() {
 		},
 	})
 
-	// the snapshot of a connection's subscriptions follows each request
-	// that changes them
+	// The snapshot of a connection's subscriptions follows each request
+	// that changes them. While the request runs it holds the old and the
+	// new ones, so that the counts by collection (quiet.go) never miss a
+	// subscription that PocketBase already holds.
 	rt.app.OnRealtimeSubscribeRequest().BindFunc(func(e *core.RealtimeSubscribeRequestEvent) error {
-		err := e.Next()
-		if q := rt.out.attached(e.Client); q != nil {
-			q.setSubscriptions(e.Client.Subscriptions())
+		q := rt.out.attached(e.Client)
+		if q == nil {
+			return e.Next()
 		}
+		both := e.Client.Subscriptions()
+		for _, name := range e.Subscriptions {
+			both[name] = subscriptions.SubscriptionOptions{}
+		}
+		rt.out.setSubscriptions(q, both)
+		err := e.Next()
+		rt.out.setSubscriptions(q, e.Client.Subscriptions())
 		return err
 	})
 }
@@ -86,9 +95,11 @@ func (rt *engine) serve(e *core.RealtimeConnectRequestEvent) error {
 
 	maxTimer := time.NewTimer(e.MaxTimeout)
 	defer maxTimer.Stop()
+	// the idle timer is re-armed when it fires, not on every message
 	idleTimer := time.NewTimer(e.IdleTimeout)
 	defer idleTimer.Stop()
-	rc := http.NewResponseController(e.Response)
+	lastActive := time.Now()
+	w := &sseWriter{rc: http.NewResponseController(e.Response), w: e.Response, timeout: rt.limits.WriteTimeout}
 	done := e.Request.Context().Done()
 	var batch []delivery
 
@@ -97,6 +108,10 @@ func (rt *engine) serve(e *core.RealtimeConnectRequestEvent) error {
 		case <-maxTimer.C:
 			return nil
 		case <-idleTimer.C:
+			if idle := time.Since(lastActive); idle < e.IdleTimeout {
+				idleTimer.Reset(e.IdleTimeout - idle)
+				continue
+			}
 			return nil
 		case <-done:
 			return nil
@@ -104,6 +119,7 @@ func (rt *engine) serve(e *core.RealtimeConnectRequestEvent) error {
 			if !ok {
 				return nil // unregistered: cut off, or the server stopping
 			}
+			w.deadline = time.Time{} // the hooks set their own
 			if err := rt.sendThroughHooks(e, msg); err != nil {
 				app.Logger().Debug("Realtime connection closed (failed to deliver message)", slog.String("clientId", id), slog.String("error", err.Error()))
 				return nil
@@ -114,14 +130,37 @@ func (rt *engine) serve(e *core.RealtimeConnectRequestEvent) error {
 				if len(batch) == 0 {
 					break
 				}
-				if err := rt.write(rc, e.Response, client, id, batch); err != nil {
+				if err := rt.write(w, client, id, batch); err != nil {
 					return nil
 				}
 				clear(batch)
 			}
 		}
-		idleTimer.Reset(e.IdleTimeout)
+		lastActive = time.Now()
 	}
+}
+
+// sseWriter writes to one connection. Its write deadline is renewed only
+// when less than half of the write timeout is left, so that a write round
+// has between half and all of the timeout, without a deadline change per
+// round.
+type sseWriter struct {
+	rc       *http.ResponseController
+	w        http.ResponseWriter
+	timeout  time.Duration
+	deadline time.Time
+}
+
+func (w *sseWriter) renewDeadline() error {
+	now := time.Now()
+	if w.deadline.Sub(now) >= w.timeout/2 {
+		return nil
+	}
+	w.deadline = now.Add(w.timeout)
+	if err := w.rc.SetWriteDeadline(w.deadline); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	return nil
 }
 
 // sendThroughHooks writes one message the way PocketBase does: through the
@@ -139,11 +178,11 @@ func (rt *engine) sendThroughHooks(e *core.RealtimeConnectRequestEvent, msg subs
 	})
 }
 
-// write writes a batch of deliveries under one deadline, with one flush.
+// write writes a batch of deliveries with one flush.
 // A delivery whose client lost the right to it since it was queued is
 // skipped. A write that times out cuts the client off.
-func (rt *engine) write(rc *http.ResponseController, w http.ResponseWriter, client subscriptions.Client, id string, batch []delivery) error {
-	if err := rc.SetWriteDeadline(time.Now().Add(rt.limits.WriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+func (rt *engine) write(w *sseWriter, client subscriptions.Client, id string, batch []delivery) error {
+	if err := w.renewDeadline(); err != nil {
 		return err
 	}
 	wrote := false
@@ -152,7 +191,7 @@ func (rt *engine) write(rc *http.ResponseController, w http.ResponseWriter, clie
 		if d.stillAllowed != nil && !d.stillAllowed(client) {
 			continue
 		}
-		if err := d.msg.WriteSSE(w, id); err != nil {
+		if err := d.msg.WriteSSE(w.w, id); err != nil {
 			rt.writeFailed(client, id, err)
 			return err
 		}
@@ -161,7 +200,7 @@ func (rt *engine) write(rc *http.ResponseController, w http.ResponseWriter, clie
 	if !wrote {
 		return nil
 	}
-	if err := rc.Flush(); err != nil {
+	if err := w.rc.Flush(); err != nil {
 		rt.writeFailed(client, id, err)
 		return err
 	}

@@ -89,8 +89,10 @@ type outbox struct {
 	maxMessages, maxBytes int
 	full                  func(subscriptions.Client)
 
-	queues  sync.Map // subscriptions.Client -> *queue, attached or while a sender runs
-	senders atomic.Int64
+	queues   sync.Map // subscriptions.Client -> *queue, attached or while a sender runs
+	senders  atomic.Int64
+	attaches atomic.Int64 // attached queues
+	topics   topicCounts  // the attached clients' subscriptions, by collection
 }
 
 // coalesceAfter is how many messages must wait for a client before its
@@ -127,21 +129,27 @@ func newSubscription(name string, options subscriptions.SubscriptionOptions) sub
 	return subscription{name: name, topic: topicOf(name), options: options, plain: plain}
 }
 
-// setSubscriptions replaces the queue's snapshot of its client's
-// subscriptions.
-func (q *queue) setSubscriptions(all map[string]subscriptions.SubscriptionOptions) {
+// setSubscriptions replaces the snapshot of attached queue q's
+// subscriptions (and their counts by collection).
+func (o *outbox) setSubscriptions(q *queue, all map[string]subscriptions.SubscriptionOptions) {
 	subs := make([]subscription, 0, len(all))
 	for name, options := range all {
 		subs = append(subs, newSubscription(name, options))
 	}
-	q.subs.Store(&subs)
+	o.topics.mu.Lock()
+	defer o.topics.mu.Unlock()
+	if old := q.subs.Swap(&subs); old != nil {
+		o.topics.addLocked(*old, -1)
+	}
+	o.topics.addLocked(subs, 1)
 }
 
 // attach gives client c a queue that its connection loop drains.
 func (o *outbox) attach(c subscriptions.Client) *queue {
 	q := &queue{wake: make(chan struct{}, 1)}
-	q.setSubscriptions(c.Subscriptions())
+	o.setSubscriptions(q, c.Subscriptions())
 	o.queues.Store(c, q)
+	o.attaches.Add(1)
 	return q
 }
 
@@ -151,6 +159,8 @@ func (o *outbox) detach(c subscriptions.Client, q *queue) {
 	q.done, q.items, q.bytes = true, nil, 0
 	q.mu.Unlock()
 	o.queues.CompareAndDelete(c, q)
+	o.attaches.Add(-1)
+	o.setSubscriptions(q, nil)
 }
 
 // attached is c's queue if its connection loop drains it, else nil.

@@ -92,6 +92,7 @@ func Register(app core.App) {
 	})
 
 	rt.takeOverRecordEvents()
+	rt.quietUnheard()
 }
 
 // marksOf lists the marks that turned ticket `before` into `after`, in the

@@ -227,12 +227,13 @@ func (o *outbox) post(c subscriptions.Client, d delivery) {
 	}
 	q.items = append(q.items, d)
 	q.bytes += len(d.msg.Data)
+	first := len(q.items) == 1 // else its connection is already woken
 	overflow := (o.maxMessages > 0 && len(q.items) > o.maxMessages) || (o.maxBytes > 0 && q.bytes > o.maxBytes)
 	if overflow {
 		q.items, q.bytes = nil, 0
 	}
 	q.mu.Unlock()
-	if q.wake != nil {
+	if q.wake != nil && first {
 		select {
 		case q.wake <- struct{}{}:
 		default: // already woken

@@ -28,6 +28,7 @@ type Limits struct {
 	QueuedMessages         int           // messages waiting for one client (PORTAL_REALTIME_MAX_QUEUED_MESSAGES)
 	QueuedBytes            int           // bytes of the messages waiting for one client (PORTAL_REALTIME_MAX_QUEUED_BYTES)
 	WriteTimeout           time.Duration // longest one message may take to be written (PORTAL_REALTIME_WRITE_TIMEOUT, a Go duration)
+	WritesPerSecond        int           // writes to all connections a second before each connection's writes are spaced (PORTAL_REALTIME_WRITES_PER_SECOND; see pacer)
 }
 
 // DefaultLimits are the bounds used unless the environment sets
@@ -40,6 +41,7 @@ var DefaultLimits = Limits{
 	QueuedMessages:         500,
 	QueuedBytes:            4 << 20,
 	WriteTimeout:           10 * time.Second,
+	WritesPerSecond:        20000,
 }
 
 // limitsFromEnv is DefaultLimits with the PORTAL_REALTIME_*
@@ -54,6 +56,7 @@ func limitsFromEnv() (Limits, error) {
 		"PORTAL_REALTIME_MAX_GUEST_CONNECTIONS_PER_IP": &l.GuestConnectionsPerIP,
 		"PORTAL_REALTIME_MAX_QUEUED_MESSAGES":          &l.QueuedMessages,
 		"PORTAL_REALTIME_MAX_QUEUED_BYTES":             &l.QueuedBytes,
+		"PORTAL_REALTIME_WRITES_PER_SECOND":            &l.WritesPerSecond,
 	} {
 		if v, ok := env(name); ok {
 			n, err := strconv.Atoi(v)

@@ -43,6 +43,7 @@ type engine struct {
 	revoked    revokedSet
 	conns      connCounts
 	index      subscriberIndex
+	pace       pacer
 }
 
 func Register(app core.App) {
@@ -53,6 +54,7 @@ func Register(app core.App) {
 	}
 	bindBenchSwitches(app)
 	rt := &engine{app: app, limits: limits}
+	rt.pace.budget = int64(limits.WritesPerSecond)
 	rt.out.maxMessages, rt.out.maxBytes, rt.out.full = limits.QueuedMessages, limits.QueuedBytes, rt.cut
 	rt.bindRevocation()
 	rt.bindLimits()

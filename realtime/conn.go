@@ -101,29 +101,46 @@ func (rt *engine) serve(e *core.RealtimeConnectRequestEvent) error {
 	defer idleTimer.Stop()
 	lastActive := time.Now()
 	// paceTimer holds the next write back while the pacing asks for it
+	// (while the queue is paced, posting does not wake the connection)
 	paceTimer := time.NewTimer(time.Hour)
 	paceTimer.Stop()
 	defer paceTimer.Stop()
-	paced := false
 	var lastWrite time.Time
 	var window int64
 	w := &sseWriter{rc: http.NewResponseController(e.Response), w: e.Response, timeout: rt.limits.WriteTimeout}
 	done := e.Request.Context().Done()
 	var batch []delivery
 
-	// writeWaiting writes everything waiting, in rounds of writeBatch.
+	// writeWaiting writes everything waiting, in rounds of writeBatch, and
+	// paces the queue for the interval that follows (or unpaces it when
+	// nothing was waiting).
 	writeWaiting := func() error {
 		for {
-			batch = q.take(batch[:0])
-			if len(batch) == 0 {
+			wrote := false
+			for {
+				batch = q.take(batch[:0])
+				if len(batch) == 0 {
+					break
+				}
+				if err := rt.write(w, client, id, batch); err != nil {
+					return err
+				}
+				clear(batch)
+				wrote = true
+			}
+			if wrote {
+				lastWrite = time.Now()
+				rt.pace.wrote(&window, lastWrite)
+				if interval := rt.pace.interval(); interval > 0 {
+					q.setPaced(true)
+					paceTimer.Reset(interval)
+					return nil
+				}
+			}
+			if q.unpace() {
 				return nil
 			}
-			if err := rt.write(w, client, id, batch); err != nil {
-				return err
-			}
-			clear(batch)
-			lastWrite = time.Now()
-			rt.pace.wrote(&window, lastWrite)
+			// a message came in between: write it too
 		}
 	}
 
@@ -149,11 +166,11 @@ func (rt *engine) serve(e *core.RealtimeConnectRequestEvent) error {
 				return nil
 			}
 		case <-q.wake:
-			if paced {
-				continue // the pace timer writes it
+			if q.isPaced() {
+				continue // a wake from before the pacing: the pace timer writes
 			}
 			if wait := time.Until(lastWrite.Add(rt.pace.interval())); wait > 0 {
-				paced = true
+				q.setPaced(true)
 				paceTimer.Reset(wait)
 				continue
 			}
@@ -161,7 +178,6 @@ func (rt *engine) serve(e *core.RealtimeConnectRequestEvent) error {
 				return nil
 			}
 		case <-paceTimer.C:
-			paced = false
 			if writeWaiting() != nil {
 				return nil
 			}

@@ -110,6 +110,9 @@ type queue struct {
 	// wake is set for a queue attached to the client's connection loop,
 	// which it wakes (buffered: one wake stands for any number of posts).
 	wake chan struct{}
+	// paced: the connection writes on its pace timer, so posting does not
+	// wake it (attached queues only; under mu).
+	paced bool
 	// subs is the connection's subscriptions, parsed once per subscription
 	// request (attached queues only).
 	subs atomic.Pointer[[]subscription]
@@ -173,6 +176,31 @@ func (o *outbox) attached(c subscriptions.Client) *queue {
 	return nil
 }
 
+// setPaced marks whether the connection writes on its pace timer.
+func (q *queue) setPaced(paced bool) {
+	q.mu.Lock()
+	q.paced = paced
+	q.mu.Unlock()
+}
+
+func (q *queue) isPaced() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.paced
+}
+
+// unpace ends the pacing if nothing waits (and tells whether it did): the
+// next post wakes the connection.
+func (q *queue) unpace() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.items) > 0 {
+		return false
+	}
+	q.paced = false
+	return true
+}
+
 // take moves up to writeBatch waiting messages (and writeBatchBytes, but at
 // least one) into buf.
 func (q *queue) take(buf []delivery) []delivery {
@@ -227,13 +255,13 @@ func (o *outbox) post(c subscriptions.Client, d delivery) {
 	}
 	q.items = append(q.items, d)
 	q.bytes += len(d.msg.Data)
-	first := len(q.items) == 1 // else its connection is already woken
+	wake := len(q.items) == 1 && !q.paced // else its connection is woken already or will be by its pace timer
 	overflow := (o.maxMessages > 0 && len(q.items) > o.maxMessages) || (o.maxBytes > 0 && q.bytes > o.maxBytes)
 	if overflow {
 		q.items, q.bytes = nil, 0
 	}
 	q.mu.Unlock()
-	if q.wake != nil && first {
+	if q.wake != nil && wake {
 		select {
 		case q.wake <- struct{}{}:
 		default: // already woken

@@ -38,10 +38,17 @@ type subscriberIndex struct {
 	classes map[string]map[subscriptions.Client]struct{}
 }
 
-// indexEntry is a client's class and the auth it was worked out from.
+// indexEntry is a client's class and the auth it was worked out from,
+// with what the messages' encoding depends on (see messageKey).
 type indexEntry struct {
-	class string
-	auth  *core.Record
+	class            string
+	auth             *core.Record
+	superuser, staff bool
+}
+
+func newIndexEntry(class string, auth *core.Record) indexEntry {
+	superuser := auth != nil && auth.IsSuperuser()
+	return indexEntry{class: class, auth: auth, superuser: superuser, staff: superuser || policy.IsStaff(auth)}
 }
 
 // The classes of clients; a customer's class is customerClass + its id.
@@ -83,12 +90,12 @@ func (x *subscriberIndex) putLocked(c subscriptions.Client, auth *core.Record) {
 	class := classOf(auth)
 	if old, ok := x.entries[c]; ok {
 		if old.class == class {
-			x.entries[c] = indexEntry{class, auth}
+			x.entries[c] = newIndexEntry(class, auth)
 			return
 		}
 		x.removeLocked(c)
 	}
-	x.entries[c] = indexEntry{class, auth}
+	x.entries[c] = newIndexEntry(class, auth)
 	members := x.classes[class]
 	if members == nil {
 		members = map[subscriptions.Client]struct{}{}
@@ -165,10 +172,17 @@ func (x *subscriberIndex) resync(broker *subscriptions.Broker) {
 // whether its class's members (all alike for the policy) may hear the
 // event: known tells the class is one of those, visible its answer.
 type member struct {
-	client  subscriptions.Client
-	auth    *core.Record
-	known   bool
-	visible bool
+	client           subscriptions.Client
+	auth             *core.Record
+	known            bool
+	visible          bool
+	superuser, staff bool // of auth
+}
+
+// memberOf is a client's member with its auth as it is now.
+func memberOf(c subscriptions.Client, auth *core.Record) member {
+	e := newIndexEntry("", auth)
+	return member{client: c, auth: auth, superuser: e.superuser, staff: e.staff}
 }
 
 // audience lists the clients that may hear an event about a ticket of
@@ -203,16 +217,16 @@ func (x *subscriberIndex) audience(broker *subscriptions.Broker, customerId stri
 			}
 		}
 		for c := range members {
-			auth := x.entries[c].auth
-			if now := clientAuth(c); now != auth {
+			entry := x.entries[c]
+			if now := clientAuth(c); now != entry.auth {
 				stale = append(stale, c)
-				out = append(out, member{client: c, auth: now})
+				out = append(out, memberOf(c, now))
 				continue
 			}
 			if !alike {
-				out = append(out, member{client: c, auth: auth})
+				out = append(out, member{client: c, auth: entry.auth, superuser: entry.superuser, staff: entry.staff})
 			} else if hears {
-				out = append(out, member{client: c, auth: auth, known: true, visible: true})
+				out = append(out, member{client: c, auth: entry.auth, known: true, visible: true, superuser: entry.superuser, staff: entry.staff})
 			}
 		}
 	}

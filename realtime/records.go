@@ -240,7 +240,7 @@ func (rt *engine) audience(ev *event) []member {
 	all := broker.Clients()
 	out := make([]member, 0, len(all))
 	for _, client := range all {
-		out = append(out, member{client: client, auth: clientAuth(client)})
+		out = append(out, memberOf(client, clientAuth(client)))
 	}
 	return out
 }
@@ -279,7 +279,7 @@ func (rt *engine) toClient(m member, action string, ev *event, topics []topicRul
 			if !(m.known && m.visible) && !ev.visibleTo(auth) {
 				continue
 			}
-			data, err = ev.plainMessage(action, auth, s.options)
+			data, err = ev.plainMessage(action, m, s.options)
 		} else {
 			e := subscriberRequest(rt.app, auth, s.options)
 			info, ierr := e.RequestInfo()
@@ -392,11 +392,11 @@ func (ev *event) message(e *core.RequestEvent, action string, info *core.Request
 
 // plainMessage is message for a subscription with no options but fields:
 // the request it stands for is only built when the message is not yet.
-func (ev *event) plainMessage(action string, auth *core.Record, options subscriptions.SubscriptionOptions) ([]byte, error) {
-	if data, ok := ev.messages.Load(messageKey(auth != nil && auth.IsSuperuser(), policy.IsStaff(auth) || (auth != nil && auth.IsSuperuser()), options.Query["fields"])); ok {
+func (ev *event) plainMessage(action string, m member, options subscriptions.SubscriptionOptions) ([]byte, error) {
+	if data, ok := ev.messages.Load(messageKey(m.superuser, m.staff, options.Query["fields"])); ok {
 		return data.([]byte), nil
 	}
-	e := subscriberRequest(ev.app, auth, options)
+	e := subscriberRequest(ev.app, m.auth, options)
 	info, err := e.RequestInfo()
 	if err != nil {
 		return nil, err

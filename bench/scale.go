@@ -40,6 +40,7 @@ type scaleRun struct {
 	delMax             time.Duration
 	delivered, wanted  int
 	cpuPerTicket       time.Duration
+	perWrite           float64 // messages per write to a connection (the server's counters)
 	rss                float64
 	load               string
 }
@@ -59,7 +60,7 @@ func runScale(bin, dataDir string, s *seeded, sizes, pbSizes []int, tickets int,
 		if len(scenarios) == 0 {
 			continue
 		}
-		env := []string{"PORTAL_REALTIME_MAX_GUEST_CONNECTIONS_PER_IP=100000"}
+		env := []string{"PORTAL_REALTIME_MAX_GUEST_CONNECTIONS_PER_IP=100000", "PORTAL_METRICS_TOKEN=" + benchMetricsToken}
 		if server == "PocketBase" {
 			env = append(env, "PORTAL_BENCH_POCKETBASE_REALTIME=1")
 		} else if pprofAddr != "" {
@@ -88,9 +89,9 @@ func runScale(bin, dataDir string, s *seeded, sizes, pbSizes []int, tickets int,
 				if !paced {
 					r.quietP50, r.quietP99 = qb50, qb99
 				}
-				log.Printf("%s %d agents + %d customers %s: send p50 %s p99 %s (quiet %s / %s), delivery p50 %s p99 %s max %s, %d/%d, CPU/ticket %s, RSS %.0f MiB, load %s",
+				log.Printf("%s %d agents + %d customers %s: send p50 %s p99 %s (quiet %s / %s), delivery p50 %s p99 %s max %s, %d/%d, CPU/ticket %s, %.1f messages/write, RSS %.0f MiB, load %s",
 					server, sc.agents, sc.customers, pacing(paced), ms(r.sendP50), ms(r.sendP99), ms(r.quietP50), ms(r.quietP99),
-					ms(r.delP50), ms(r.delP99), ms(r.delMax), r.delivered, r.wanted, ms(r.cpuPerTicket), r.rss, r.load)
+					ms(r.delP50), ms(r.delP99), ms(r.delMax), r.delivered, r.wanted, ms(r.cpuPerTicket), r.perWrite, r.rss, r.load)
 				runs = append(runs, r)
 			}
 			closeAll(conns)
@@ -105,13 +106,13 @@ func runScale(bin, dataDir string, s *seeded, sizes, pbSizes []int, tickets int,
 
 	fmt.Printf("\n## Realtime at scale (issue 18) — %s, %d cores, subscribers in the bench process, %d tickets per run\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), nproc(), tickets)
-	fmt.Println("| server | agents + customers | sending | /sendTicket p50 / p99 | quiet p50 / p99 | p99 ratio | delivery p50 | p99 | max | delivered | server CPU / ticket | RSS | load avg |")
-	fmt.Println("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+	fmt.Println("| server | agents + customers | sending | /sendTicket p50 / p99 | quiet p50 / p99 | p99 ratio | delivery p50 | p99 | max | delivered | server CPU / ticket | messages / write | RSS | load avg |")
+	fmt.Println("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
 	for _, r := range runs {
-		fmt.Printf("| %s | %d + %d | %s | %s / %s | %s / %s | %.1f× | %s | %s | %s | %d/%d | %s | %.0f MiB | %s |\n",
+		fmt.Printf("| %s | %d + %d | %s | %s / %s | %s / %s | %.1f× | %s | %s | %s | %d/%d | %s | %.1f | %.0f MiB | %s |\n",
 			r.server, r.agents, r.customers, pacing(r.paced), ms(r.sendP50), ms(r.sendP99), ms(r.quietP50), ms(r.quietP99),
 			float64(r.sendP99)/float64(max(r.quietP99, 1)), ms(r.delP50), ms(r.delP99), ms(r.delMax), r.delivered, r.wanted,
-			ms(r.cpuPerTicket), r.rss, r.load)
+			ms(r.cpuPerTicket), r.perWrite, r.rss, r.load)
 	}
 }
 
@@ -210,6 +211,7 @@ func scaleSend(base string, pid int, s *seeded, sc scaleScenario, paced bool, n 
 	var all []sent
 	var took []time.Duration
 	cpu0 := cpuTime(pid)
+	writes0, msgs0 := writeCounts(base)
 	next := time.Now()
 	for i := range n {
 		if paced {
@@ -238,6 +240,9 @@ func scaleSend(base string, pid int, s *seeded, sc scaleScenario, paced bool, n 
 		time.Sleep(20 * time.Millisecond)
 	}
 	r.cpuPerTicket = (cpuTime(pid) - cpu0) / time.Duration(n)
+	if writes, msgs := writeCounts(base); writes > writes0 {
+		r.perWrite = (msgs - msgs0) / (writes - writes0)
+	}
 	r.rss = rssMiB(pid)
 	r.load = loadAvg()
 	var deliver []time.Duration
@@ -258,6 +263,32 @@ func scaleSend(base string, pid int, s *seeded, sc scaleScenario, paced bool, n 
 
 // openScaleSubscribers connects the agents and the customers, 128 at a
 // time.
+// benchMetricsToken lets the bench read the server's /metrics.
+const benchMetricsToken = "bench-metrics-token"
+
+// writeCounts reads the realtime engine's writes and messages written from
+// /metrics (zero for PocketBase's broadcaster, which has none).
+func writeCounts(base string) (writes, msgs float64) {
+	req, _ := http.NewRequest(http.MethodGet, base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+benchMetricsToken)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, 0
+	}
+	defer res.Body.Close()
+	sc := bufio.NewScanner(res.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		var v float64
+		if _, err := fmt.Sscanf(sc.Text(), "ticketportal_realtime_writes_total %g", &v); err == nil {
+			writes = v
+		} else if _, err := fmt.Sscanf(sc.Text(), "ticketportal_realtime_messages_written_total %g", &v); err == nil {
+			msgs = v
+		}
+	}
+	return writes, msgs
+}
+
 func openScaleSubscribers(base string, agents, customers []string, d *deliveries, leaked *atomic.Int64) ([]*subscriber, error) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	type job struct {

@@ -1,9 +1,7 @@
 package realtime
 
 import (
-	"errors"
 	"log/slog"
-	"net/http"
 	"sync/atomic"
 	"time"
 
@@ -107,8 +105,18 @@ func (rt *engine) serve(e *core.RealtimeConnectRequestEvent) error {
 	defer paceTimer.Stop()
 	var lastWrite time.Time
 	var window int64
-	w := &sseWriter{rc: http.NewResponseController(e.Response), w: e.Response, timeout: rt.limits.WriteTimeout}
+	w := newStream(e.Response, rt.limits.WriteTimeout)
 	done := e.Request.Context().Done()
+	if w.takeOver() {
+		defer w.close()
+		done = w.gone
+		// the hooks of later messages write to the taken-over stream (the
+		// router's own writer is put back for the middlewares' look at the
+		// response once the connection ends)
+		router := e.Response
+		e.Response = &hooked{s: w}
+		defer func() { e.Response = router }()
+	}
 	var batch []delivery
 
 	// writeWaiting writes everything waiting, in rounds of writeBatch, and
@@ -160,7 +168,6 @@ func (rt *engine) serve(e *core.RealtimeConnectRequestEvent) error {
 			if !ok {
 				return nil // unregistered: cut off, or the server stopping
 			}
-			w.deadline = time.Time{} // the hooks set their own
 			if err := rt.sendThroughHooks(e, msg); err != nil {
 				app.Logger().Debug("Realtime connection closed (failed to deliver message)", slog.String("clientId", id), slog.String("error", err.Error()))
 				return nil
@@ -231,29 +238,6 @@ func (p *pacer) wrote(window *int64, now time.Time) {
 	}
 }
 
-// sseWriter writes to one connection. Its write deadline is renewed only
-// when less than half of the write timeout is left, so that a write round
-// has between half and all of the timeout, without a deadline change per
-// round.
-type sseWriter struct {
-	rc       *http.ResponseController
-	w        http.ResponseWriter
-	timeout  time.Duration
-	deadline time.Time
-}
-
-func (w *sseWriter) renewDeadline() error {
-	now := time.Now()
-	if w.deadline.Sub(now) >= w.timeout/2 {
-		return nil
-	}
-	w.deadline = now.Add(w.timeout)
-	if err := w.rc.SetWriteDeadline(w.deadline); err != nil && !errors.Is(err, http.ErrNotSupported) {
-		return err
-	}
-	return nil
-}
-
 // sendThroughHooks writes one message the way PocketBase does: through the
 // OnRealtimeMessageSend hooks, flushed.
 func (rt *engine) sendThroughHooks(e *core.RealtimeConnectRequestEvent, msg subscriptions.Message) error {
@@ -269,32 +253,28 @@ func (rt *engine) sendThroughHooks(e *core.RealtimeConnectRequestEvent, msg subs
 	})
 }
 
-// write writes a batch of deliveries with one flush.
-// A delivery whose client lost the right to it since it was queued is
-// skipped. A write that times out cuts the client off.
-func (rt *engine) write(w *sseWriter, client subscriptions.Client, id string, batch []delivery) error {
-	if err := w.renewDeadline(); err != nil {
-		return err
-	}
-	wrote := false
+// write writes a batch of deliveries with one flush. A delivery whose
+// client lost the right to it since it was queued is skipped. A write that
+// times out cuts the client off.
+func (rt *engine) write(w *stream, client subscriptions.Client, id string, batch []delivery) error {
+	wrote := 0
 	for i := range batch {
 		d := &batch[i]
 		if d.stillAllowed != nil && !d.stillAllowed(client) {
 			continue
 		}
-		if err := d.msg.WriteSSE(w.w, id); err != nil {
-			rt.writeFailed(client, id, err)
-			return err
-		}
-		wrote = true
+		w.add(&d.msg, id)
+		wrote++
 	}
-	if !wrote {
+	if wrote == 0 {
 		return nil
 	}
-	if err := w.rc.Flush(); err != nil {
+	if err := w.flush(); err != nil {
 		rt.writeFailed(client, id, err)
 		return err
 	}
+	counts.writes.Add(1)
+	counts.messagesWritten.Add(int64(wrote))
 	return nil
 }
 

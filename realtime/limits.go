@@ -84,10 +84,13 @@ type Counts struct {
 	RefusedSubscribe int64 // subscription requests refused for too many or too long topics
 	RefusedConnect   int64 // connections or authentications refused for too many connections
 	Coalesced        int64 // waiting updates replaced by a newer update of the same record
+	Writes           int64 // writes (each one flush) of messages to connections
+	MessagesWritten  int64 // messages in those writes
 }
 
 var counts struct {
 	cutSlow, cutQueueFull, cutRevoked, refusedSubscribe, refusedConnect, coalesced atomic.Int64
+	writes, messagesWritten                                                        atomic.Int64
 }
 
 // Stats returns the realtime counters (for /metrics and the logs).
@@ -100,6 +103,8 @@ func Stats() Counts {
 		RefusedSubscribe: c.refusedSubscribe.Load(),
 		RefusedConnect:   c.refusedConnect.Load(),
 		Coalesced:        c.coalesced.Load(),
+		Writes:           c.writes.Load(),
+		MessagesWritten:  c.messagesWritten.Load(),
 	}
 }
 

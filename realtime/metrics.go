@@ -20,5 +20,7 @@ func init() {
 	counter("cut_revoked_total", "Realtime clients closed because their account was deleted or demoted.", func(c Counts) int64 { return c.CutRevoked })
 	counter("refused_subscribe_total", "Realtime subscription requests refused by the bounds.", func(c Counts) int64 { return c.RefusedSubscribe })
 	counter("refused_connect_total", "Realtime connections refused by the bounds.", func(c Counts) int64 { return c.RefusedConnect })
+	counter("writes_total", "Writes of the engine's messages to realtime connections (one flush each).", func(c Counts) int64 { return c.Writes })
+	counter("messages_written_total", "Messages in those writes (more than the writes when the pacing batches them).", func(c Counts) int64 { return c.MessagesWritten })
 	counter("coalesced_total", "Realtime updates replaced by a newer update of the same record for a client that fell behind.", func(c Counts) int64 { return c.Coalesced })
 }

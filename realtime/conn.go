@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"log/slog"
+	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
@@ -141,7 +142,7 @@ func (rt *engine) serve(e *core.RealtimeConnectRequestEvent) error {
 				rt.pace.wrote(&window, lastWrite)
 				if interval := rt.pace.interval(); interval > 0 {
 					q.setPaced(true)
-					paceTimer.Reset(interval)
+					paceTimer.Reset(jittered(interval))
 					return nil
 				}
 			}
@@ -211,6 +212,13 @@ type pacer struct {
 }
 
 const maxPaceInterval = time.Second
+
+// jittered is d give or take a quarter, at random: connections that heard
+// the same event would otherwise keep writing in step, all their writes
+// falling due at once, and a request arriving then waits behind them.
+func jittered(d time.Duration) time.Duration {
+	return d*3/4 + rand.N(d/2+1)
+}
 
 // interval is how long a connection waits after a write before the next.
 func (p *pacer) interval() time.Duration {

@@ -22,6 +22,7 @@ type SSE struct {
 	baseURL string
 	events  chan SSEEvent
 	hold    chan struct{} // not nil: reading stops after PB_CONNECT until closed
+	close   func()
 }
 
 // SSEEvent is one event received: its name (the subscription) and data.
@@ -53,6 +54,9 @@ func ConnectStalledSSE(t testing.TB, baseURL string) *SSE {
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	return connectSSE(t, baseURL, client, make(chan struct{}))
 }
+
+// Close ends the connection from the client's side, as a closed tab does.
+func (s *SSE) Close() { s.close() }
 
 // Resume makes a stalled client read again.
 func (s *SSE) Resume() {
@@ -96,11 +100,12 @@ func connectSSE(t testing.TB, baseURL string, client *http.Client, hold chan str
 		t.Fatalf("realtime connect: status %d", res.StatusCode)
 	}
 	s := &SSE{t: t, baseURL: baseURL, events: make(chan SSEEvent, 1000), hold: hold}
-	go s.read(res.Body, hold)
-	t.Cleanup(func() {
+	s.close = func() {
 		cancel()
 		res.Body.Close()
-	})
+	}
+	go s.read(res.Body, hold)
+	t.Cleanup(s.close)
 
 	connect, ok := s.Next(10 * time.Second)
 	if !ok || connect.Name != "PB_CONNECT" {

@@ -1,11 +1,11 @@
 package realtime
 
 import (
-	"github.com/pocketbase/pocketbase/core"
-	"github.com/pocketbase/pocketbase/tools/subscriptions"
-
 	"testing"
 	"time"
+
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/subscriptions"
 )
 
 func TestPacerSpacesWritesByTheConnectionsWrittenToInASecond(t *testing.T) {

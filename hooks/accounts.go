@@ -3,11 +3,11 @@ package hooks
 import (
 	"strings"
 
-	"github.com/pocketbase/dbx"
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
 
 	"ticketportal/policy"
+	"ticketportal/store"
 )
 
 func bindAccounts(app core.App) {
@@ -47,14 +47,7 @@ func uniqueAcrossAccounts(app core.App, r *core.Record) error {
 			if value == "" || errs[field] != nil {
 				continue
 			}
-			var found struct{ Id string }
-			err := app.RecordQuery(name).
-				Select("id").
-				AndWhere(dbx.NewExp("LOWER(["+field+"]) = LOWER({:v})", dbx.Params{"v": value})).
-				AndWhere(dbx.Not(dbx.HashExp{"id": r.Id})).
-				Limit(1).
-				One(&found)
-			if err == nil && found.Id != "" {
+			if store.AccountFieldTaken(app, name, field, value, r.Id) {
 				errs[field] = validation.NewError("validation_not_unique", "This "+field+" is already taken.")
 			}
 		}

@@ -3,7 +3,6 @@ package hooks
 import (
 	"time"
 
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
 
@@ -12,6 +11,7 @@ import (
 	"ticketportal/rating"
 	"ticketportal/settings"
 	"ticketportal/sla"
+	"ticketportal/store"
 )
 
 // bindSLA keeps every ticket's service-level clock whatever surface writes
@@ -92,16 +92,9 @@ func applyClock(app core.App, t *core.Record) error {
 		t.Set("resolveDueAt", resolve)
 	}
 	if !t.IsNew() && t.GetDateTime("firstRespondedAt").IsZero() {
-		var first struct {
-			CreatedAt string `db:"createdAt"`
-			AuthorId  string `db:"authorId"`
-		}
-		err := app.DB().Select("createdAt", "authorId").From(policy.Messages).
-			Where(dbx.HashExp{"ticket": t.Id, "kind": policy.KindAnswer}).
-			OrderBy("createdAt ASC", "rowid ASC").Limit(1).One(&first)
-		if err == nil {
-			t.Set("firstRespondedAt", first.CreatedAt)
-			t.Set("firstRespondedBy", first.AuthorId)
+		if at, by, found := store.FirstAnswer(app, t.Id); found {
+			t.Set("firstRespondedAt", at)
+			t.Set("firstRespondedBy", by)
 		}
 	}
 	if t.GetString("ticketStatus") == policy.StatusClosed {
@@ -139,16 +132,12 @@ func clockOf(app core.App, t *core.Record) (sla.Ticket, error) {
 	if t.IsNew() || (t.GetString("slaBreached") == "" && t.Original().GetString("slaBreached") == "") {
 		return c, nil // a breach always sets slaBreached: no line to look for
 	}
-	var lines []struct {
-		Which string `db:"which"`
-	}
-	err := app.DB().Select("json_extract(detail, '$.which') AS which").From(policy.History).
-		Where(dbx.HashExp{"ticket": t.Id, "event": policy.EventSlaBreached}).All(&lines)
+	which, err := store.BreachesRecorded(app, t.Id)
 	if err != nil {
 		return c, err
 	}
-	for _, l := range lines {
-		c.Announced[sla.Which(l.Which)] = true
+	for _, w := range which {
+		c.Announced[sla.Which(w)] = true
 	}
 	return c, nil
 }

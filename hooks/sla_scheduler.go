@@ -4,13 +4,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/types"
 
 	"ticketportal/policy"
 	"ticketportal/realtime"
 	"ticketportal/sla"
+	"ticketportal/store"
 )
 
 // The breach scheduler: one goroutine that sleeps until the earliest
@@ -138,10 +138,7 @@ func (s *slaScheduler) pass(stop chan struct{}) (wait time.Duration) {
 	}()
 	now := sla.Now(s.app)
 	for {
-		var ids []string
-		err := s.app.DB().Select("id").From(policy.Tickets).
-			Where(dbx.NewExp("nextDueAt != '' AND nextDueAt <= {:now}", dbx.Params{"now": now.Format(types.DefaultDateLayout)})).
-			OrderBy("nextDueAt ASC").Limit(schedulerBatch).Column(&ids)
+		ids, err := store.DueTicketIds(s.app, now, schedulerBatch)
 		if err != nil {
 			s.app.Logger().Error("service-level scheduler could not read due tickets", "error", err)
 			return time.Second
@@ -160,9 +157,7 @@ func (s *slaScheduler) pass(stop chan struct{}) (wait time.Duration) {
 			break
 		}
 	}
-	var next string
-	err := s.app.DB().Select("nextDueAt").From(policy.Tickets).
-		Where(dbx.NewExp("nextDueAt != ''")).OrderBy("nextDueAt ASC").Limit(1).Row(&next)
+	next, err := store.NextDueAt(s.app)
 	if err != nil || next == "" {
 		return schedulerMaxSleep
 	}

@@ -24,6 +24,8 @@ import (
 	"github.com/pocketbase/pocketbase/tools/router"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"ticketportal/store"
 )
 
 // TokenEnv names the environment variable holding the scraper's token.
@@ -82,19 +84,15 @@ func (c *appCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	app := *p
 	ch <- prometheus.MustNewConstMetric(c.realtime, prometheus.GaugeValue, float64(app.SubscriptionsBroker().TotalClients()))
-	var rows []struct {
-		Status string `db:"status"`
-		N      int    `db:"n"`
-	}
 	// the outbox's states (package mail): pending, sending, sent, failed, interrupted
-	err := app.DB().NewQuery("SELECT status, COUNT(*) AS n FROM mailOutbox GROUP BY status").All(&rows)
+	counts, err := store.MailCounts(app)
 	if err != nil {
 		return // no outbox yet (migrations not applied): no series
 	}
 	seen := map[string]bool{}
-	for _, r := range rows {
-		seen[r.Status] = true
-		ch <- prometheus.MustNewConstMetric(c.mails, prometheus.GaugeValue, float64(r.N), r.Status)
+	for status, n := range counts {
+		seen[status] = true
+		ch <- prometheus.MustNewConstMetric(c.mails, prometheus.GaugeValue, float64(n), status)
 	}
 	for _, s := range []string{"pending", "sending", "sent", "failed", "interrupted"} {
 		if !seen[s] {

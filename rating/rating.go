@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/pocketbase/pocketbase/core"
+
+	"ticketportal/store"
 )
 
 // Scores.
@@ -44,8 +46,8 @@ var (
 
 // Key reads the server's rating key.
 func Key(app core.App) ([]byte, error) {
-	var v string
-	if err := app.DB().NewQuery("SELECT value FROM portalSecrets WHERE name = 'rating'").Row(&v); err != nil {
+	v, err := store.Secret(app, "rating")
+	if err != nil {
 		return nil, err
 	}
 	return hex.DecodeString(v)

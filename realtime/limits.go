@@ -41,7 +41,7 @@ var DefaultLimits = Limits{
 	QueuedMessages:         500,
 	QueuedBytes:            4 << 20,
 	WriteTimeout:           10 * time.Second,
-	WritesPerSecond:        20000,
+	WritesPerSecond:        15000,
 }
 
 // limitsFromEnv is DefaultLimits with the PORTAL_REALTIME_*

@@ -1,0 +1,59 @@
+package sqlcache_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/pocketbase/pocketbase/core"
+
+	"ticketportal/durability"
+	"ticketportal/policy"
+	"ticketportal/testapp"
+)
+
+// BenchmarkTicketWrites saves a ticket, an answer to it and a customer
+// sign-up through PocketBase's app.Save in a real test app (every hook,
+// trigger and the full-text index), with the databases opened through the
+// statement cache (durability.Connect) and as PocketBase opens them
+// (durability.ConnectUncached: the same DSN, modernc's driver directly).
+// Compare ns/op of the two sub-benchmarks; -count N alternates them.
+func BenchmarkTicketWrites(b *testing.B) {
+	for _, bc := range []struct {
+		name    string
+		connect core.DBConnectFunc
+	}{{"uncached", durability.ConnectUncached}, {"cached", durability.Connect}} {
+		b.Run(bc.name, func(b *testing.B) {
+			app := testapp.NewWithConnect(b, bc.connect)
+			defer app.Cleanup()
+			tickets, _ := app.FindCollectionByNameOrId(policy.Tickets)
+			answers, _ := app.FindCollectionByNameOrId(policy.Messages)
+			users, _ := app.FindCollectionByNameOrId(policy.Users)
+			b.ResetTimer()
+			for i := range b.N {
+				t := core.NewRecord(tickets)
+				t.Set("customerId", testapp.CustomerId)
+				t.Set("ticketContent", "Benchmark ticket about a printer that prints nothing.")
+				if err := app.Save(t); err != nil {
+					b.Fatal(err)
+				}
+				a := core.NewRecord(answers)
+				a.Set("ticket", t.Id)
+				a.Set("kind", "answer")
+				a.Set("body", "Benchmark answer: try switching it off and on.")
+				a.Set("authorId", testapp.AdminId)
+				if err := app.Save(a); err != nil {
+					b.Fatal(err)
+				}
+				u := core.NewRecord(users)
+				u.Set("userName", fmt.Sprintf("bench%d", i))
+				u.Set("userFirstName", "B")
+				u.Set("userLastName", "B")
+				u.Set("mobileNumber", "+1 555 0100")
+				u.SetEmail(fmt.Sprintf("bench%d@example.com", i))
+				if err := app.SaveNoValidate(u); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,11 +1,14 @@
 package sqlcache_test
 
 import (
+	"context"
 	"fmt"
 	"syscall"
 	"testing"
 
+	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
+	"modernc.org/sqlite"
 
 	"ticketportal/durability"
 	"ticketportal/policy"
@@ -64,6 +67,24 @@ func BenchmarkTicketWrites(b *testing.B) {
 			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 			prep1, _ := sqlcache.Stats()
 			b.ReportMetric(float64(prep1-prep0)/float64(b.N), "prepares/op")
+			// SQLite's own count of the memory held by the prepared
+			// statements of the connection that wrote (PocketBase's one
+			// non-concurrent connection), and how many the cache holds.
+			conn, err := app.NonconcurrentDB().(*dbx.DB).DB().Conn(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer conn.Close()
+			conn.Raw(func(dc any) error {
+				if s, ok := dc.(sqlite.DBStatus); ok {
+					used, _, _ := s.Status(sqlite.DBStatusStmtUsed, false)
+					b.ReportMetric(float64(used)/1024, "stmt-KiB")
+				}
+				if c, ok := dc.(*sqlcache.Conn); ok {
+					b.ReportMetric(float64(c.Len()), "cached-stmts")
+				}
+				return nil
+			})
 		})
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tests"
 
+	"ticketportal/durability"
 	"ticketportal/hooks"
 	_ "ticketportal/migrations"
 	"ticketportal/realtime"
@@ -33,11 +34,23 @@ var (
 // ApiScenario that receives it) must call app.Cleanup().
 func New(t testing.TB) *tests.TestApp {
 	t.Helper()
+	return NewWithConnect(t, durability.Connect)
+}
+
+// NewWithConnect is New with the databases opened by connect (benchmarks
+// compare durability.Connect with durability.ConnectUncached).
+func NewWithConnect(t testing.TB, connect core.DBConnectFunc) *tests.TestApp {
+	t.Helper()
 	templateOnce.Do(func() { templateDir, templateErr = buildTemplate() })
 	if templateErr != nil {
 		t.Fatalf("building the test data dir: %v", templateErr)
 	}
-	app, err := tests.NewTestApp(templateDir)
+	// tests.NewTestApp with the portal's connect (as main.go's).
+	app, err := tests.NewTestAppWithConfig(core.BaseAppConfig{
+		DataDir:       templateDir,
+		EncryptionEnv: "pb_test_env",
+		DBConnect:     connect,
+	})
 	if err != nil {
 		t.Fatalf("new test app: %v", err)
 	}
@@ -63,7 +76,7 @@ func buildTemplate() (string, error) {
 		return "", err
 	}
 	dataDir := filepath.Join(dir, "pb_data")
-	app := core.NewBaseApp(core.BaseAppConfig{DataDir: dataDir})
+	app := core.NewBaseApp(core.BaseAppConfig{DataDir: dataDir, DBConnect: durability.Connect})
 	if err := app.Bootstrap(); err != nil {
 		return "", err
 	}

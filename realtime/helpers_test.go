@@ -8,18 +8,12 @@ import (
 
 // The shared helpers, under short names.
 var (
+	call      = testapp.CallText
 	mustCall  = testapp.MustCall
 	decode    = testapp.DecodeJSON
 	newTicket = testapp.NewTicket
 	newAdmin  = testapp.NewAdmin
 )
-
-// call sends a JSON request with a token and returns the status and body.
-func call(t testing.TB, method, url, token, body string) (int, string) {
-	t.Helper()
-	status, raw := testapp.Call(t, method, url, token, body)
-	return status, string(raw)
-}
 
 // recordEvent is the data of a record event.
 type recordEvent struct {

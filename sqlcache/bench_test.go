@@ -2,7 +2,6 @@ package sqlcache_test
 
 import (
 	"context"
-	"fmt"
 	"syscall"
 	"testing"
 
@@ -11,7 +10,6 @@ import (
 	"modernc.org/sqlite"
 
 	"ticketportal/durability"
-	"ticketportal/policy"
 	"ticketportal/sqlcache"
 	"ticketportal/testapp"
 )
@@ -32,36 +30,11 @@ func BenchmarkTicketWrites(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			app := testapp.NewWithConnect(b, bc.connect)
 			defer app.Cleanup()
-			tickets, _ := app.FindCollectionByNameOrId(policy.Tickets)
-			answers, _ := app.FindCollectionByNameOrId(policy.Messages)
-			users, _ := app.FindCollectionByNameOrId(policy.Users)
 			prep0, _ := sqlcache.Stats()
 			cpu0 := cpuTime()
 			b.ResetTimer()
 			for i := range b.N {
-				t := core.NewRecord(tickets)
-				t.Set("customerId", testapp.CustomerId)
-				t.Set("ticketContent", "Benchmark ticket about a printer that prints nothing.")
-				if err := app.Save(t); err != nil {
-					b.Fatal(err)
-				}
-				a := core.NewRecord(answers)
-				a.Set("ticket", t.Id)
-				a.Set("kind", "answer")
-				a.Set("body", "Benchmark answer: try switching it off and on.")
-				a.Set("authorId", testapp.AdminId)
-				if err := app.Save(a); err != nil {
-					b.Fatal(err)
-				}
-				u := core.NewRecord(users)
-				u.Set("userName", fmt.Sprintf("bench%d", i))
-				u.Set("userFirstName", "B")
-				u.Set("userLastName", "B")
-				u.Set("mobileNumber", "+1 555 0100")
-				u.SetEmail(fmt.Sprintf("bench%d@example.com", i))
-				if err := app.SaveNoValidate(u); err != nil {
-					b.Fatal(err)
-				}
+				testapp.SaveTicketAnswerAndCustomer(b, app, i)
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")

@@ -1,12 +1,8 @@
 package store_test
 
 import (
-	"fmt"
 	"testing"
 
-	"github.com/pocketbase/pocketbase/core"
-
-	"ticketportal/policy"
 	"ticketportal/store"
 	"ticketportal/testapp"
 )
@@ -31,34 +27,9 @@ func BenchmarkIntegrityWrites(b *testing.B) {
 					}
 				}
 			}
-			tickets, _ := app.FindCollectionByNameOrId(policy.Tickets)
-			answers, _ := app.FindCollectionByNameOrId(policy.Messages)
-			users, _ := app.FindCollectionByNameOrId(policy.Users)
 			b.ResetTimer()
 			for i := range b.N {
-				t := core.NewRecord(tickets)
-				t.Set("customerId", testapp.CustomerId)
-				t.Set("ticketContent", "Benchmark ticket.")
-				if err := app.Save(t); err != nil {
-					b.Fatal(err)
-				}
-				a := core.NewRecord(answers)
-				a.Set("ticket", t.Id)
-				a.Set("kind", "answer")
-				a.Set("body", "Benchmark answer.")
-				a.Set("authorId", testapp.AdminId)
-				if err := app.Save(a); err != nil {
-					b.Fatal(err)
-				}
-				u := core.NewRecord(users)
-				u.Set("userName", fmt.Sprintf("bench%d", i))
-				u.Set("userFirstName", "B")
-				u.Set("userLastName", "B")
-				u.Set("mobileNumber", "+1 555 0100")
-				u.SetEmail(fmt.Sprintf("bench%d@example.com", i))
-				if err := app.SaveNoValidate(u); err != nil {
-					b.Fatal(err)
-				}
+				testapp.SaveTicketAnswerAndCustomer(b, app, i)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package testapp
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -62,6 +63,13 @@ func Call(t testing.TB, method, url, token, body string) (int, []byte) {
 	return res.StatusCode, raw
 }
 
+// CallText is Call with the body as text.
+func CallText(t testing.TB, method, url, token, body string) (int, string) {
+	t.Helper()
+	status, raw := Call(t, method, url, token, body)
+	return status, string(raw)
+}
+
 // MustCall is Call that fails the test on a status other than want; it
 // returns the body.
 func MustCall(t testing.TB, want int, method, url, token, body string) string {
@@ -95,4 +103,46 @@ func NewTicket(t testing.TB, app core.App, customerId string) string {
 		t.Fatal(err)
 	}
 	return r.Id
+}
+
+// SaveTicketAnswerAndCustomer saves, through app.Save and every hook and
+// trigger, one ticket of the fixture customer, an agent's answer to it and
+// a new customer numbered i: the write mix the write benchmarks measure.
+func SaveTicketAnswerAndCustomer(tb testing.TB, app core.App, i int) {
+	tb.Helper()
+	tickets, err := app.FindCachedCollectionByNameOrId(policy.Tickets)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	answers, err := app.FindCachedCollectionByNameOrId(policy.Messages)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	users, err := app.FindCachedCollectionByNameOrId(policy.Users)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	t := core.NewRecord(tickets)
+	t.Set("customerId", CustomerId)
+	t.Set("ticketContent", "Benchmark ticket about a printer that prints nothing.")
+	if err := app.Save(t); err != nil {
+		tb.Fatal(err)
+	}
+	a := core.NewRecord(answers)
+	a.Set("ticket", t.Id)
+	a.Set("kind", policy.KindAnswer)
+	a.Set("body", "Benchmark answer: try switching it off and on.")
+	a.Set("authorId", AdminId)
+	if err := app.Save(a); err != nil {
+		tb.Fatal(err)
+	}
+	u := core.NewRecord(users)
+	u.Set("userName", fmt.Sprintf("bench%d", i))
+	u.Set("userFirstName", "B")
+	u.Set("userLastName", "B")
+	u.Set("mobileNumber", "+1 555 0100")
+	u.SetEmail(fmt.Sprintf("bench%d@example.com", i))
+	if err := app.SaveNoValidate(u); err != nil {
+		tb.Fatal(err)
+	}
 }

@@ -25,10 +25,12 @@ import (
 // messages PocketBase or other code sends on the client's channel are
 // written through OnRealtimeMessageSend as before, and a connection ends
 // after 5 minutes without a message or 30 minutes in all (the
-// RealtimeConnectRequestEvent's timeouts), when the request ends, or when
+// RealtimeConnectRequestEvent's timeouts), when the client leaves, or when
 // the client is unregistered (which is how it is cut off). The engine's own
 // messages (record events of tickets and messages, the admin room) do not
-// pass through OnRealtimeMessageSend.
+// pass through OnRealtimeMessageSend. Once PB_CONNECT is out the connection
+// is taken over from net/http (stream.go), and each connection's writes are
+// paced when many connections are written to (pacer).
 
 // writeBatch bounds what one write round takes from a client's queue, so
 // that the write deadline covers a bounded amount of data.

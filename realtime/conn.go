@@ -279,12 +279,14 @@ func (rt *engine) write(w *stream, client subscriptions.Client, id string, batch
 	if wrote == 0 {
 		return nil
 	}
+	// counted before the write, so that a client that has the messages
+	// finds them counted
+	counts.writes.Add(1)
+	counts.messagesWritten.Add(int64(wrote))
 	if err := w.flush(); err != nil {
 		rt.writeFailed(client, id, err)
 		return err
 	}
-	counts.writes.Add(1)
-	counts.messagesWritten.Add(int64(wrote))
 	return nil
 }
 

@@ -24,7 +24,7 @@ func TestRealtimePacedConnectionGetsABurstInFewWritesInOrder(t *testing.T) {
 	start := time.Now()
 	first := newTicket(t, app, testapp.CustomerId)
 	expectRecord(t, agent, "tickets/*", "create", first)
-	if took := time.Since(start); took > 500*time.Millisecond {
+	if took := time.Since(start); took > 700*time.Millisecond { // a paced write waits at least 750 ms here
 		t.Errorf("the first event after a quiet while took %v: it must not wait for the pacing", took)
 	}
 
@@ -40,7 +40,7 @@ func TestRealtimePacedConnectionGetsABurstInFewWritesInOrder(t *testing.T) {
 	if msgs != 31 {
 		t.Fatalf("%d messages written for 31 tickets, want 31", msgs)
 	}
-	if writes > 6 {
+	if writes > 10 { // at least three messages a write
 		t.Errorf("31 tickets in %d writes: the pacing did not batch them", writes)
 	}
 }

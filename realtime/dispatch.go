@@ -213,9 +213,13 @@ func (q *queue) take(buf []delivery) []delivery {
 	}
 	buf = append(buf, q.items[:n]...)
 	clear(q.items[:n])
-	q.items = q.items[n:]
-	if len(q.items) == 0 {
-		q.items = q.items[:0:0] // let the backing array go
+	switch {
+	case n < len(q.items):
+		q.items = q.items[n:]
+	case cap(q.items) <= 2*writeBatch:
+		q.items = q.items[:0] // all taken: the next posts reuse the array
+	default:
+		q.items = nil // a burst's array is not kept
 	}
 	q.bytes -= size
 	return buf

@@ -201,9 +201,13 @@ func (x *subscriberIndex) audience(broker *subscriptions.Broker, customerId stri
 	if known && customerId != "" {
 		classes = append(classes, customerClass+customerId)
 	}
-	var out []member
 	var stale []subscriptions.Client
 	x.mu.RLock()
+	size := 0
+	for _, class := range classes {
+		size += len(x.classes[class])
+	}
+	out := make([]member, 0, size)
 	for _, class := range classes {
 		members := x.classes[class]
 		if len(members) == 0 {

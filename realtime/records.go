@@ -179,9 +179,12 @@ func (rt *engine) fanOutEvent(action string, ev *event, part fanOutPart, emit fu
 	if len(clients) == 0 {
 		return
 	}
-	parts := make([][]member, fanOutWorkers())
-	for i, m := range clients {
-		parts[i%len(parts)] = append(parts[i%len(parts)], m)
+	// contiguous parts, one per worker (each client is in one part, and
+	// the next event waits for all of them, so each client's order holds)
+	workers := min(fanOutWorkers(), len(clients))
+	parts := make([][]member, workers)
+	for i := range parts {
+		parts[i] = clients[i*len(clients)/workers : (i+1)*len(clients)/workers]
 	}
 	var wg sync.WaitGroup
 	for _, p := range parts {

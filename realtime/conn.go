@@ -215,11 +215,13 @@ type pacer struct {
 
 const maxPaceInterval = time.Second
 
-// jittered is d give or take a quarter, at random: connections that heard
+// jittered is d give or take a tenth, at random: connections that heard
 // the same event would otherwise keep writing in step, all their writes
-// falling due at once, and a request arriving then waits behind them.
+// falling due at once, and a request arriving then waits behind them. (A
+// tenth drifts them apart within a few intervals; a wider spread makes the
+// longest waits longer for the same number of writes.)
 func jittered(d time.Duration) time.Duration {
-	return d*3/4 + rand.N(d/2+1)
+	return d*9/10 + rand.N(d/5+1)
 }
 
 // interval is how long a connection waits after a write before the next.

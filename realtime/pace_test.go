@@ -50,17 +50,17 @@ func TestPacerSpacesWritesByTheConnectionsWrittenToInASecond(t *testing.T) {
 	}
 }
 
-func TestJitteredStaysWithinAQuarter(t *testing.T) {
+func TestJitteredStaysWithinATenth(t *testing.T) {
 	d := 400 * time.Millisecond
 	lo, hi := d, time.Duration(0)
 	for range 10000 {
 		j := jittered(d)
 		lo, hi = min(lo, j), max(hi, j)
 	}
-	if lo < 300*time.Millisecond || hi > 500*time.Millisecond {
-		t.Fatalf("jittered(400ms) ranged %v..%v, want within 300ms..500ms", lo, hi)
+	if lo < 360*time.Millisecond || hi > 440*time.Millisecond {
+		t.Fatalf("jittered(400ms) ranged %v..%v, want within 360ms..440ms", lo, hi)
 	}
-	if hi-lo < 150*time.Millisecond {
+	if hi-lo < 60*time.Millisecond {
 		t.Fatalf("jittered(400ms) ranged only %v..%v: not spread", lo, hi)
 	}
 }

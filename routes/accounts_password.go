@@ -7,6 +7,7 @@ import (
 	validation "github.com/pocketbase/ozzo-validation/v4"
 	"github.com/pocketbase/pocketbase/core"
 
+	"ticketportal/mail"
 	"ticketportal/store"
 	"ticketportal/validate"
 )
@@ -19,7 +20,9 @@ func forgetPassword(e *core.RequestEvent) error {
 		return err
 	}
 	if r, err := findAccountByEmail(e.App, email); err == nil {
-		sendPasswordReset(e.App, r)
+		if err := mail.QueuePasswordReset(e.App, r); err != nil {
+			return e.InternalServerError("", err)
+		}
 	}
 	return e.JSON(http.StatusOK, map[string]any{
 		"message": "If an account uses this email, we sent it a link to reset the password.",

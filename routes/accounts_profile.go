@@ -9,6 +9,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/security"
 
+	"ticketportal/mail"
 	"ticketportal/policy"
 	"ticketportal/store"
 	"ticketportal/throttle"
@@ -87,15 +88,21 @@ func editProfile(e *core.RequestEvent) error {
 			return refused.Answer(e)
 		}
 	}
-	if err := e.App.Save(account); err != nil {
+	// the profile and the email change's mail commit together
+	if err := e.App.RunInTransaction(func(tx core.App) error {
+		if err := tx.Save(account); err != nil {
+			return err
+		}
+		if newEmail == "" {
+			return nil
+		}
+		return mail.QueueEmailChange(tx, account, newEmail)
+	}); err != nil {
 		return accountSaveError(e, err)
 	}
 
 	message := "Profile updated."
 	if newEmail != "" {
-		if err := sendEmailChange(e.App, account, newEmail); err != nil {
-			return e.InternalServerError("", err)
-		}
 		message = "Profile updated. We sent a link to " + newEmail + ": your email changes once you open it; until then it stays " + account.Email() + "."
 	}
 	return e.JSON(http.StatusOK, map[string]any{

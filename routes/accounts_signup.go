@@ -6,6 +6,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/security"
 
+	"ticketportal/mail"
 	"ticketportal/policy"
 	"ticketportal/store"
 	"ticketportal/throttle"
@@ -50,11 +51,15 @@ func signUp(e *core.RequestEvent) error {
 	user.Set("userFirstName", body.UserFirstName)
 	user.Set("userLastName", body.UserLastName)
 	user.Set("mobileNumber", body.MobileNumber)
-	if err := e.App.Save(user); err != nil {
+	// the account and its verification mail commit together
+	if err := e.App.RunInTransaction(func(tx core.App) error {
+		if err := tx.Save(user); err != nil {
+			return err
+		}
+		return mail.QueueVerification(tx, user, throttle.MailSignUp)
+	}); err != nil {
 		return accountSaveError(e, err)
 	}
-
-	sendVerification(e.App, user, throttle.MailSignUp)
 	return e.JSON(http.StatusCreated, map[string]any{
 		"message": "Account created. We sent a link to " + user.Email() + ": open it to verify your email, then log in.",
 		"user":    accountJSON(user),
@@ -96,7 +101,9 @@ func resendVerification(e *core.RequestEvent) error {
 		return err
 	}
 	if r, err := findAccount(e.App, policy.Users, core.FieldNameEmail, email); err == nil && !r.Verified() {
-		sendVerification(e.App, r, throttle.MailVerify)
+		if err := mail.QueueVerification(e.App, r, throttle.MailVerify); err != nil {
+			return e.InternalServerError("", err)
+		}
 	}
 	return e.JSON(http.StatusOK, map[string]any{
 		"message": "If an unverified account uses this email, we sent it a new verification link.",

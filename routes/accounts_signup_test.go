@@ -227,3 +227,44 @@ func TestResendVerification(t *testing.T) {
 			callerWant{status: 400, content: []string{`"status":400`}, events: acctNoWrites, check: acctFieldCodes(map[string]string{c.field: c.code})})
 	}
 }
+
+// The account and its verification mail are one write: when the mail
+// cannot be queued, no account is left behind without its link (and the
+// same for an email change, whose profile change is not kept either).
+func TestAccountMailsCommitWithTheirWrite(t *testing.T) {
+	app := testapp.New(t)
+	defer app.Cleanup()
+	url := testapp.Serve(t, app)
+	if _, err := app.DB().NewQuery("ALTER TABLE mailOutbox RENAME TO mailOutboxAway").Execute(); err != nil {
+		t.Fatal(err)
+	}
+	status, body := testapp.CallText(t, http.MethodPost, url+"/signUp", "", daveSignUp)
+	if status != http.StatusInternalServerError {
+		t.Fatalf("sign-up with the outbox gone: %d %s, want 500", status, body)
+	}
+	if _, err := app.FindFirstRecordByData(policy.Users, "userName", "dave"); err == nil {
+		t.Fatal("the account was stored without its verification mail")
+	}
+	owner := testapp.Token(t, testapp.Owner)
+	status, body = testapp.CallText(t, http.MethodPatch, url+"/editProfile", owner, `{"userFirstName":"Alicia","email":"alicia@example.com"}`)
+	if status != http.StatusInternalServerError {
+		t.Fatalf("email change with the outbox gone: %d %s, want 500", status, body)
+	}
+	if alice, _ := app.FindRecordById(policy.Users, testapp.CustomerId); alice.GetString("userFirstName") == "Alicia" {
+		t.Fatal("the profile change was kept without its email change mail")
+	}
+
+	if _, err := app.DB().NewQuery("ALTER TABLE mailOutboxAway RENAME TO mailOutbox").Execute(); err != nil {
+		t.Fatal(err)
+	}
+	// (the failed attempt spent dave's address's sign-up mail budget: the
+	// next sign-up is another address)
+	erin := signUpBody(map[string]any{"email": "erin@example.com", "userName": "erin"})
+	if status, body = testapp.CallText(t, http.MethodPost, url+"/signUp", "", erin); status != http.StatusCreated {
+		t.Fatalf("sign-up with the outbox back: %d %s", status, body)
+	}
+	var queued int
+	if err := app.DB().NewQuery("SELECT COUNT(*) FROM mailOutbox WHERE [[to]] LIKE '%erin@example.com%'").Row(&queued); err != nil || queued != 1 {
+		t.Fatalf("verification mails queued for erin: %d (%v), want 1", queued, err)
+	}
+}

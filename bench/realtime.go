@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -69,76 +67,10 @@ func closeAll(subs []*subscriber) {
 	}
 }
 
+// openSubscriber connects one agent subscribed to tickets/* and adminsRoom
+// (bench/scale.go's subscriber, as an agent).
 func openSubscriber(client *http.Client, baseURL, token string, d *deliveries) (*subscriber, error) {
-	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/api/realtime", nil)
-	res, err := client.Do(req)
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	events := make(chan [2]string, 1)
-	go func() {
-		defer res.Body.Close()
-		sc := bufio.NewScanner(res.Body)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		var name, data string
-		first := true
-		for sc.Scan() {
-			line := sc.Text()
-			switch {
-			case strings.HasPrefix(line, "event:"):
-				name = strings.TrimSpace(line[6:])
-			case strings.HasPrefix(line, "data:"):
-				data = strings.TrimSpace(line[5:])
-			case line == "":
-				if first {
-					events <- [2]string{name, data}
-					first = false
-				} else if name == "tickets/*" {
-					var ev struct {
-						Action string `json:"action"`
-						Record struct {
-							Id string `json:"id"`
-						} `json:"record"`
-					}
-					if json.Unmarshal([]byte(data), &ev) == nil && ev.Action == "create" {
-						d.add(ev.Record.Id, time.Now())
-					}
-				}
-				name, data = "", ""
-			}
-		}
-	}()
-	var first [2]string
-	select {
-	case first = <-events:
-	case <-time.After(30 * time.Second):
-		cancel()
-		return nil, fmt.Errorf("no PB_CONNECT")
-	}
-	var connect struct {
-		ClientId string `json:"clientId"`
-	}
-	if err := json.Unmarshal([]byte(first[1]), &connect); err != nil || connect.ClientId == "" {
-		cancel()
-		return nil, fmt.Errorf("bad PB_CONNECT %q", first[1])
-	}
-	body, _ := json.Marshal(map[string]any{"clientId": connect.ClientId, "subscriptions": []string{"tickets/*", "adminsRoom"}})
-	sreq, _ := http.NewRequest(http.MethodPost, baseURL+"/api/realtime", bytes.NewReader(body))
-	sreq.Header.Set("Content-Type", "application/json")
-	sreq.Header.Set("Authorization", "Bearer "+token)
-	sres, err := client.Do(sreq)
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	sres.Body.Close()
-	if sres.StatusCode != http.StatusNoContent {
-		cancel()
-		return nil, fmt.Errorf("subscribe: status %d", sres.StatusCode)
-	}
-	return &subscriber{cancel: cancel}, nil
+	return openScaleSubscriber(client, baseURL, token, false, d, nil)
 }
 
 // fanout is the outcome of sending tickets while n admins listen.

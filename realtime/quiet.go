@@ -81,7 +81,7 @@ func (rt *engine) quietUnheard() {
 		case policy.Tickets, policy.Messages:
 			return e.Next() // takeOverRecordEvents
 		}
-		if rt.app.SubscriptionsBroker().TotalClients() == 0 || !rt.unheard(record.Collection()) {
+		if !rt.unheard(record.Collection()) {
 			return e.Next()
 		}
 		return quietly(e)

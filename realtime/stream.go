@@ -168,7 +168,3 @@ func (h *hooked) SetWriteDeadline(t time.Time) error {
 	h.s.deadline = t
 	return h.s.conn.SetWriteDeadline(t)
 }
-
-// Status and Written answer the router's questions about the response.
-func (h *hooked) Status() int   { return http.StatusOK }
-func (h *hooked) Written() bool { return true }

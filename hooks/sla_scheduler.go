@@ -40,6 +40,9 @@ type slaScheduler struct {
 	mu   sync.Mutex
 	stop chan struct{}
 	done chan struct{}
+
+	// passing is held through each pass (SettleSLAScheduler waits on it).
+	passing sync.Mutex
 }
 
 const schedulerKey = "ticketportal.slaScheduler"
@@ -112,10 +115,20 @@ func WakeSLAScheduler(app core.App) { schedulerOf(app).Wake() }
 func StopSLAScheduler(app core.App)  { schedulerOf(app).Stop() }
 func StartSLAScheduler(app core.App) { schedulerOf(app).Start() }
 
+// SettleSLAScheduler waits for a pass of app's breach scheduler under way
+// to end (test apps, before they read what the hooks recorded).
+func SettleSLAScheduler(app core.App) {
+	s := schedulerOf(app)
+	s.passing.Lock()
+	s.passing.Unlock()
+}
+
 func (s *slaScheduler) run(stop, done chan struct{}) {
 	defer close(done)
 	for {
+		s.passing.Lock()
 		wait := s.pass(stop)
+		s.passing.Unlock()
 		timer := time.NewTimer(wait)
 		select {
 		case <-stop:
@@ -136,6 +149,9 @@ func (s *slaScheduler) pass(stop chan struct{}) (wait time.Duration) {
 			wait = time.Second
 		}
 	}()
+	if !s.app.IsBootstrapped() || !s.app.HasTable(policy.Tickets) {
+		return time.Second // a test app that starts before its migrations
+	}
 	now := sla.Now(s.app)
 	for {
 		ids, err := store.DueTicketIds(s.app, now, schedulerBatch)

@@ -230,3 +230,15 @@ func SetOutboxOptions(app core.App, opts Options) {
 func Flush(app core.App) {
 	outboxOf(app).processDue(nil)
 }
+
+// Settle sends every mail that is due now, in the caller's goroutine, and
+// then waits for a pass of the worker under way to end. Once it returns
+// and until more mail is queued (or a retry falls due), the outbox fires
+// no hook. The test apps of the scenario tests settle after each request,
+// since a scenario reads the hooks' call counts without a lock.
+func Settle(app core.App) {
+	o := outboxOf(app)
+	o.processDue(nil)
+	o.passing.Lock()
+	o.passing.Unlock()
+}

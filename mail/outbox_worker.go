@@ -28,6 +28,9 @@ type Outbox struct {
 	// direct holds the messages that go straight to the mailer: the
 	// worker's own sends and the dashboard's test mails.
 	direct sync.Map // *mailer.Message → struct{}
+
+	// passing is held by the worker through each pass (Settle waits on it).
+	passing sync.Mutex
 }
 
 func outboxOf(app core.App) *Outbox {
@@ -89,11 +92,13 @@ func (o *Outbox) run(stop, done chan struct{}) {
 	for {
 		// what an earlier run left "sending" is settled first, once the
 		// database is there (a test app may start before its migrations)
+		o.passing.Lock()
 		if !recovered && o.ready() {
 			o.recoverInterrupted()
 			recovered = true
 		}
 		wait := o.safeProcessDue(stop)
+		o.passing.Unlock()
 		timer := time.NewTimer(wait)
 		select {
 		case <-stop:

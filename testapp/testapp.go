@@ -14,6 +14,7 @@ import (
 
 	"ticketportal/durability"
 	"ticketportal/hooks"
+	"ticketportal/mail"
 	_ "ticketportal/migrations"
 	"ticketportal/realtime"
 	"ticketportal/routes"
@@ -58,8 +59,31 @@ func NewWithConnect(t testing.TB, connect core.DBConnectFunc) *tests.TestApp {
 	return app
 }
 
-// Factory is an ApiScenario.TestAppFactory that returns New(t).
-func Factory(t testing.TB) *tests.TestApp { return New(t) }
+// Factory is an ApiScenario.TestAppFactory: New(t), whose requests each
+// return only once the app's background workers are settled (Settle).
+// ApiScenario reads the app's hook call counts without a lock right after
+// the request; a worker firing a hook then (the outbox sending the mail
+// the request queued) wrote that map at the same time, which crashes the
+// test binary now and then.
+func Factory(t testing.TB) *tests.TestApp {
+	app := New(t)
+	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		se.Router.BindFunc(func(e *core.RequestEvent) error {
+			err := e.Next()
+			Settle(app)
+			return err
+		})
+		return se.Next()
+	})
+	return app
+}
+
+// Settle sends the mail that is due now and waits for the passes of the
+// outbox and the service-level scheduler under way to end.
+func Settle(app core.App) {
+	mail.Settle(app)
+	hooks.SettleSLAScheduler(app)
+}
 
 // Register binds the same hooks and routes as main.go.
 func Register(app core.App) {

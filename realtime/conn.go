@@ -119,6 +119,9 @@ func (rt *engine) serve(e *core.RealtimeConnectRequestEvent) error {
 		router := e.Response
 		e.Response = &hooked{s: w}
 		defer func() { e.Response = router }()
+		if w.raw != nil {
+			return rt.serveFlushed(e, q, w, maxTimer, idleTimer, done)
+		}
 	}
 	var batch []delivery
 
@@ -191,6 +194,68 @@ func (rt *engine) serve(e *core.RealtimeConnectRequestEvent) error {
 			if writeWaiting() != nil {
 				return nil
 			}
+		}
+		lastActive = time.Now()
+	}
+}
+
+// serveFlushed is the loop of a connection taken over as plain TCP: the
+// flusher writes its queue (flusher.go); the loop keeps the timers, writes
+// the messages of the hooks, and finishes a write the flusher handed back.
+func (rt *engine) serveFlushed(e *core.RealtimeConnectRequestEvent, q *queue, w *stream, maxTimer, idleTimer *time.Timer, done <-chan struct{}) error {
+	app, client := e.App, e.Client
+	id := client.Id()
+	q.mu.Lock()
+	q.stream, q.client, q.clientId = w, client, id
+	schedule := len(q.items) > 0 && !q.scheduled
+	q.scheduled = q.scheduled || schedule
+	q.mu.Unlock()
+	if schedule {
+		rt.flusher.add(q, time.Time{})
+	}
+	lastActive := time.Now()
+	for {
+		select {
+		case <-maxTimer.C:
+			return nil
+		case <-idleTimer.C:
+			last := lastActive
+			if wrote := time.Unix(0, q.lastActive.Load()); wrote.After(last) {
+				last = wrote
+			}
+			if idle := time.Since(last); idle < e.IdleTimeout {
+				idleTimer.Reset(e.IdleTimeout - idle)
+				continue
+			}
+			return nil
+		case <-done:
+			return nil
+		case msg, ok := <-client.Channel():
+			if !ok {
+				return nil // unregistered: cut off, or the server stopping
+			}
+			if err := rt.sendThroughHooks(e, msg); err != nil {
+				app.Logger().Debug("Realtime connection closed (failed to deliver message)", slog.String("clientId", id), slog.String("error", err.Error()))
+				return nil
+			}
+		case <-q.wake:
+			q.mu.Lock()
+			handedBack, err := q.handedBack, q.writeErr
+			q.handedBack, q.writeErr = false, nil
+			q.mu.Unlock()
+			if !handedBack {
+				continue // a wake from before the flusher took the queue
+			}
+			if err == nil {
+				w.mu.Lock()
+				err = w.writePending()
+				w.mu.Unlock()
+			}
+			if err != nil {
+				rt.writeFailed(client, id, err)
+				return nil
+			}
+			rt.flusher.wrote(q, true)
 		}
 		lastActive = time.Now()
 	}

@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pocketbase/pocketbase/tools/subscriptions"
 )
@@ -88,6 +89,7 @@ type updateKey struct{ record, sub string }
 type outbox struct {
 	maxMessages, maxBytes int
 	full                  func(subscriptions.Client)
+	flusher               *flusher
 
 	queues   sync.Map // subscriptions.Client -> *queue, attached or while a sender runs
 	senders  atomic.Int64
@@ -116,6 +118,27 @@ type queue struct {
 	// subs is the connection's subscriptions, parsed once per subscription
 	// request (attached queues only).
 	subs atomic.Pointer[[]subscription]
+
+	// Set for a connection the flusher writes (flusher.go): its stream,
+	// and its client.
+	stream   *stream
+	client   subscriptions.Client
+	clientId string
+	// scheduled: in the flusher's heap, being written, or handed back to
+	// the connection's goroutine, so posting does not schedule it again
+	// (under mu).
+	scheduled bool
+	// nextAt is when the pacing lets the next write go (under mu); dueAt is
+	// the queue's place in the flusher's heap (under the flusher's mu).
+	nextAt, dueAt time.Time
+	// handedBack: the flusher handed its last write back to the
+	// connection's goroutine, with its error if it failed (under mu).
+	handedBack bool
+	writeErr   error
+	// lastActive is the time of the last write (Unix ns), for the idle
+	// timeout.
+	lastActive atomic.Int64
+	window     int64 // the pacer's window of the last write (flusher only)
 }
 
 // subscription is one of a client's subscriptions: its name, its topic
@@ -264,7 +287,18 @@ func (o *outbox) post(c subscriptions.Client, d delivery) {
 	if overflow {
 		q.items, q.bytes = nil, 0
 	}
+	schedule := q.stream != nil && !q.scheduled && !overflow
+	var at time.Time
+	if schedule {
+		q.scheduled, at = true, q.nextAt
+	}
 	q.mu.Unlock()
+	if q.stream != nil {
+		wake = false // the flusher writes it
+		if schedule {
+			o.flusher.add(q, at)
+		}
+	}
 	if q.wake != nil && wake {
 		select {
 		case q.wake <- struct{}{}:

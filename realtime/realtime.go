@@ -44,6 +44,7 @@ type engine struct {
 	conns      connCounts
 	index      subscriberIndex
 	pace       pacer
+	flusher    *flusher
 }
 
 func Register(app core.App) {
@@ -55,6 +56,8 @@ func Register(app core.App) {
 	bindBenchSwitches(app)
 	rt := &engine{app: app, limits: limits}
 	rt.pace.budget = int64(limits.WritesPerSecond)
+	rt.flusher = newFlusher(&rt.pace)
+	rt.out.flusher = rt.flusher
 	rt.out.maxMessages, rt.out.maxBytes, rt.out.full = limits.QueuedMessages, limits.QueuedBytes, rt.cut
 	rt.bindRevocation()
 	rt.bindLimits()

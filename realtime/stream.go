@@ -6,7 +6,11 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/pocketbase/pocketbase/tools/subscriptions"
 )
@@ -35,6 +39,16 @@ type stream struct {
 	// the connection, once taken over
 	conn net.Conn
 	gone chan struct{}
+	// raw is the connection's socket, when it is plain TCP: the flusher
+	// writes to it without blocking (tryFlush)
+	raw syscall.RawConn
+
+	// mu orders the writes of a taken-over connection: the flusher's and
+	// the connection goroutine's (the rest of a write handed back, and the
+	// messages of the hooks). pending is what the socket did not take of
+	// the flusher's last write.
+	mu      sync.Mutex
+	pending []byte
 
 	timeout  time.Duration
 	deadline time.Time
@@ -55,6 +69,11 @@ func (s *stream) takeOver() bool {
 	}
 	s.conn, s.gone = conn, make(chan struct{})
 	s.deadline = time.Time{} // hijacking clears the connection's deadlines
+	if tcp, ok := conn.(*net.TCPConn); ok {
+		if raw, err := tcp.SyscallConn(); err == nil {
+			s.raw = raw
+		}
+	}
 	go func() {
 		defer close(s.gone)
 		// an event stream's client sends nothing more: any byte is read and
@@ -69,6 +88,8 @@ func (s *stream) close() {
 	if s.conn == nil {
 		return
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.conn.SetWriteDeadline(time.Now().Add(time.Second))
 	s.conn.Write([]byte("0\r\n\r\n"))
 	s.conn.Close()
@@ -138,12 +159,76 @@ func (s *stream) flush() error {
 
 var crlf = []byte("\r\n")
 
+// tryFlush writes the batch built so far as one chunk, on a plain TCP
+// connection, with one writev that does not wait for the socket (the
+// caller holds mu). It tells whether the socket took all of it; what it
+// did not take is kept in pending for writePending.
+func (s *stream) tryFlush() (whole bool, err error) {
+	if len(s.buf) == 0 {
+		return true, nil
+	}
+	hdr := strconv.AppendInt(s.hdr[:0], int64(len(s.buf)), 16)
+	hdr = append(hdr, '\r', '\n')
+	parts := [][]byte{hdr, s.buf, crlf}
+	n := 0
+	if len(s.pending) == 0 {
+		var werr error
+		err = s.raw.Write(func(fd uintptr) bool {
+			for {
+				n, werr = unix.Writev(int(fd), parts)
+				if werr != unix.EINTR {
+					return true // never wait for the socket here
+				}
+			}
+		})
+		if err == nil && werr != nil && werr != unix.EAGAIN {
+			err = werr
+		}
+		n = max(n, 0)
+	}
+	if err == nil {
+		for _, p := range parts {
+			if n >= len(p) {
+				n -= len(p)
+				continue
+			}
+			s.pending = append(s.pending, p[n:]...)
+			n = 0
+		}
+	}
+	if cap(s.buf) > 1<<20 {
+		s.buf = nil // a burst's buffer is not kept
+	} else {
+		s.buf = s.buf[:0]
+	}
+	return err == nil && len(s.pending) == 0, err
+}
+
+// writePending writes what the socket did not take of the flusher's last
+// write, under the write timeout (the caller holds mu).
+func (s *stream) writePending() error {
+	if len(s.pending) == 0 {
+		return nil
+	}
+	if err := s.renewDeadline(); err != nil {
+		return err
+	}
+	_, err := s.conn.Write(s.pending)
+	if cap(s.pending) > 1<<20 {
+		s.pending = nil
+	} else {
+		s.pending = s.pending[:0]
+	}
+	return err
+}
+
 // hooked is what a message sent through the OnRealtimeMessageSend hooks
 // writes to once the connection is taken over: the stream, framed as a
 // chunk when flushed, with the deadline the hooks set.
 type hooked struct {
 	s      *stream
 	header http.Header
+	buf    []byte
 }
 
 func (h *hooked) Header() http.Header {
@@ -156,15 +241,28 @@ func (h *hooked) Header() http.Header {
 func (h *hooked) WriteHeader(int) {}
 
 func (h *hooked) Write(p []byte) (int, error) {
-	h.s.buf = append(h.s.buf, p...)
+	h.buf = append(h.buf, p...)
 	return len(p), nil
 }
 
-func (h *hooked) FlushError() error { return h.s.flush() }
+// FlushError writes what the hooks wrote as one chunk, after whatever the
+// flusher left pending.
+func (h *hooked) FlushError() error {
+	s := h.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.writePending(); err != nil {
+		return err
+	}
+	s.buf, h.buf = append(s.buf, h.buf...), h.buf[:0]
+	return s.flush()
+}
 
-func (h *hooked) Flush() { _ = h.s.flush() }
+func (h *hooked) Flush() { _ = h.FlushError() }
 
 func (h *hooked) SetWriteDeadline(t time.Time) error {
+	h.s.mu.Lock()
+	defer h.s.mu.Unlock()
 	h.s.deadline = t
 	return h.s.conn.SetWriteDeadline(t)
 }

@@ -41,7 +41,12 @@ func main() {
 	scalePB := flag.String("scale-pb", "1000", "with -scale: the counts also measured with PocketBase's own broadcaster")
 	scaleTickets := flag.Int("scale-tickets", 50, "with -scale: tickets sent per run")
 	pprofAddr := flag.String("pprof", "", "with -scale: serve the portal server's profiler on this loopback address")
+	subscriberChild := flag.Bool("scale-subscribers", false, "internal: be the scale benchmark's subscriber process (bench/scale_child.go)")
 	flag.Parse()
+	if *subscriberChild {
+		runSubscriberChild()
+		return
+	}
 
 	if _, err := exec.LookPath("wrk"); err != nil && !*abuse && *scale == "" {
 		log.Fatal("wrk is needed: apt-get install wrk")

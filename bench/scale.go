@@ -11,6 +11,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,6 +44,7 @@ type scaleRun struct {
 	delivered, wanted  int
 	cpuPerTicket       time.Duration
 	perWrite           float64 // messages per write to a connection (the server's counters)
+	serverSendP99      time.Duration // the upper bound of the server's histogram bucket with the /sendTicket p99
 	rss                float64
 	load               string
 }
@@ -68,14 +72,15 @@ func runScale(bin, dataDir string, s *seeded, sizes, pbSizes []int, tickets int,
 		}
 		base, stop := startServer(bin, dataDir, env)
 		pid := stop.pid
+		m0 := serverMetrics(base)
 		qp50, qp99 := quietSend(base, s, tickets, true)
+		m1 := serverMetrics(base)
 		qb50, qb99 := quietSend(base, s, tickets, false)
-		log.Printf("%s quiet /sendTicket: paced p50 %s p99 %s, back to back p50 %s p99 %s", server, ms(qp50), ms(qp99), ms(qb50), ms(qb99))
+		log.Printf("%s quiet /sendTicket: paced p50 %s p99 %s (server's p99 ≤ %s), back to back p50 %s p99 %s (server's p99 ≤ %s)",
+			server, ms(qp50), ms(qp99), ms(serverP99(m0, m1)), ms(qb50), ms(qb99), ms(serverP99(m1, serverMetrics(base))))
 		for _, sc := range scenarios {
-			d := &deliveries{seen: map[string][]time.Time{}}
-			var leaked atomic.Int64
 			t0 := time.Now()
-			conns, err := openScaleSubscribers(base, s.subscriberToks[:sc.agents], s.customerToks[:sc.customers], d, &leaked)
+			subs, err := startSubscriberChild(base, s.subscriberToks[:sc.agents], s.customerToks[:sc.customers])
 			if err != nil {
 				stop.kill()
 				log.Fatalf("%s: %d agents + %d customers: %v", server, sc.agents, sc.customers, err)
@@ -83,19 +88,20 @@ func runScale(bin, dataDir string, s *seeded, sizes, pbSizes []int, tickets int,
 			log.Printf("%s: %d agents + %d customers subscribed in %s, server RSS %.0f MiB", server, sc.agents, sc.customers, time.Since(t0).Round(time.Second), rssMiB(pid))
 			time.Sleep(2 * time.Second)
 			for _, paced := range []bool{true, false} {
-				r := scaleSend(base, pid, s, sc, paced, tickets, d)
+				r := scaleSend(base, pid, s, sc, paced, tickets, subs)
 				r.server = server
 				r.quietP50, r.quietP99 = qp50, qp99
 				if !paced {
 					r.quietP50, r.quietP99 = qb50, qb99
 				}
-				log.Printf("%s %d agents + %d customers %s: send p50 %s p99 %s (quiet %s / %s), delivery p50 %s p99 %s max %s, %d/%d, CPU/ticket %s, %.1f messages/write, RSS %.0f MiB, load %s",
-					server, sc.agents, sc.customers, pacing(paced), ms(r.sendP50), ms(r.sendP99), ms(r.quietP50), ms(r.quietP99),
+				log.Printf("%s %d agents + %d customers %s: send p50 %s p99 %s (server's p99 ≤ %s; quiet %s / %s), delivery p50 %s p99 %s max %s, %d/%d, CPU/ticket %s, %.1f messages/write, RSS %.0f MiB, load %s",
+					server, sc.agents, sc.customers, pacing(paced), ms(r.sendP50), ms(r.sendP99), ms(r.serverSendP99), ms(r.quietP50), ms(r.quietP99),
 					ms(r.delP50), ms(r.delP99), ms(r.delMax), r.delivered, r.wanted, ms(r.cpuPerTicket), r.perWrite, r.rss, r.load)
 				runs = append(runs, r)
 			}
-			closeAll(conns)
-			if n := leaked.Load(); n > 0 {
+			_, leaked := subs.report()
+			subs.close()
+			if n := leaked; n > 0 {
 				stop.kill()
 				log.Fatalf("%s: customers heard %d events of another customer's tickets", server, n)
 			}
@@ -104,14 +110,14 @@ func runScale(bin, dataDir string, s *seeded, sizes, pbSizes []int, tickets int,
 		stop.kill()
 	}
 
-	fmt.Printf("\n## Realtime at scale (issue 18) — %s, %d cores, subscribers in the bench process, %d tickets per run\n\n",
+	fmt.Printf("\n## Realtime at scale (issue 18) — %s, %d cores, subscribers in a process of their own, %d tickets per run\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), nproc(), tickets)
-	fmt.Println("| server | agents + customers | sending | /sendTicket p50 / p99 | quiet p50 / p99 | p99 ratio | delivery p50 | p99 | max | delivered | server CPU / ticket | messages / write | RSS | load avg |")
-	fmt.Println("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+	fmt.Println("| server | agents + customers | sending | /sendTicket p50 / p99 | quiet p50 / p99 | p99 ratio | server's p99 ≤ | delivery p50 | p99 | max | delivered | server CPU / ticket | messages / write | RSS | load avg |")
+	fmt.Println("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
 	for _, r := range runs {
-		fmt.Printf("| %s | %d + %d | %s | %s / %s | %s / %s | %.1f× | %s | %s | %s | %d/%d | %s | %.1f | %.0f MiB | %s |\n",
+		fmt.Printf("| %s | %d + %d | %s | %s / %s | %s / %s | %.1f× | %s | %s | %s | %s | %d/%d | %s | %.1f | %.0f MiB | %s |\n",
 			r.server, r.agents, r.customers, pacing(r.paced), ms(r.sendP50), ms(r.sendP99), ms(r.quietP50), ms(r.quietP99),
-			float64(r.sendP99)/float64(max(r.quietP99, 1)), ms(r.delP50), ms(r.delP99), ms(r.delMax), r.delivered, r.wanted,
+			float64(r.sendP99)/float64(max(r.quietP99, 1)), ms(r.serverSendP99), ms(r.delP50), ms(r.delP99), ms(r.delMax), r.delivered, r.wanted,
 			ms(r.cpuPerTicket), r.perWrite, r.rss, r.load)
 	}
 }
@@ -144,6 +150,15 @@ func startServer(bin, dataDir string, env []string) (string, server) {
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	cmd := exec.Command(bin, "serve", "--http=127.0.0.1:"+fmt.Sprint(port), "--dir="+dataDir)
 	cmd.Env = append(os.Environ(), env...)
+	// BENCH_SERVER_STDERR=file keeps the server's stderr (with
+	// GODEBUG=gctrace=1 in the environment: its garbage collections)
+	if path := os.Getenv("BENCH_SERVER_STDERR"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			log.Fatal(err)
+		}
+		cmd.Stderr = f
+	}
 	if err := cmd.Start(); err != nil {
 		log.Fatal(err)
 	}
@@ -201,7 +216,7 @@ func quietSend(base string, s *seeded, n int, paced bool) (time.Duration, time.D
 
 // scaleSend sends n tickets (one every 100 ms, or back to back) and waits
 // for the agents' deliveries.
-func scaleSend(base string, pid int, s *seeded, sc scaleScenario, paced bool, n int, d *deliveries) scaleRun {
+func scaleSend(base string, pid int, s *seeded, sc scaleScenario, paced bool, n int, subs *subscriberChild) scaleRun {
 	r := scaleRun{agents: sc.agents, customers: sc.customers, paced: paced}
 	client := &http.Client{}
 	type sent struct {
@@ -211,7 +226,7 @@ func scaleSend(base string, pid int, s *seeded, sc scaleScenario, paced bool, n 
 	var all []sent
 	var took []time.Duration
 	cpu0 := cpuTime(pid)
-	writes0, msgs0 := writeCounts(base)
+	m0 := serverMetrics(base)
 	next := time.Now()
 	for i := range n {
 		if paced {
@@ -227,34 +242,29 @@ func scaleSend(base string, pid int, s *seeded, sc scaleScenario, paced bool, n 
 	}
 	r.wanted = n * sc.agents
 	deadline := time.Now().Add(30 * time.Second)
-	count := func() int {
-		d.mu.Lock()
-		defer d.mu.Unlock()
-		c := 0
-		for _, x := range all {
-			c += len(d.seen[x.id])
-		}
-		return c
-	}
-	for count() < r.wanted && time.Now().Before(deadline) {
+	for subs.count() < r.wanted && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	r.cpuPerTicket = (cpuTime(pid) - cpu0) / time.Duration(n)
-	if writes, msgs := writeCounts(base); writes > writes0 {
-		r.perWrite = (msgs - msgs0) / (writes - writes0)
+	m1 := serverMetrics(base)
+	if m1.writes > m0.writes {
+		r.perWrite = (m1.msgs - m0.msgs) / (m1.writes - m0.writes)
 	}
+	r.serverSendP99 = serverP99(m0, m1)
 	r.rss = rssMiB(pid)
 	r.load = loadAvg()
 	var deliver []time.Duration
-	d.mu.Lock()
+	seen, _ := subs.report()
 	for _, x := range all {
-		for _, at := range d.seen[x.id] {
+		for _, at := range seen[x.id] {
 			deliver = append(deliver, at.Sub(x.at))
 		}
 	}
-	d.mu.Unlock()
 	r.delivered = len(deliver)
 	r.sendP50, r.sendP99 = pct(took, 50), pct(took, 99)
+	slow := slices.Clone(took)
+	slices.Sort(slow)
+	log.Printf("slowest sends: %v", slow[max(0, len(slow)-6):])
 	if len(deliver) > 0 {
 		r.delP50, r.delP99, r.delMax = pct(deliver, 50), pct(deliver, 99), pct(deliver, 100)
 	}
@@ -266,27 +276,66 @@ func scaleSend(base string, pid int, s *seeded, sc scaleScenario, paced bool, n 
 // benchMetricsToken lets the bench read the server's /metrics.
 const benchMetricsToken = "bench-metrics-token"
 
-// writeCounts reads the realtime engine's writes and messages written from
-// /metrics (zero for PocketBase's broadcaster, which has none).
-func writeCounts(base string) (writes, msgs float64) {
+// scaleMetrics is what the bench reads of the server's /metrics: the
+// realtime engine's writes and messages written, and the histogram of the
+// server's own /sendTicket times (cumulative counts by upper bound, in
+// seconds).
+type scaleMetrics struct {
+	writes, msgs float64
+	sendBuckets  map[float64]float64
+}
+
+// serverP99 is the upper bound of the histogram bucket that holds the 99th
+// percentile of the /sendTicket requests between two readings: the
+// server's own time for a request, without the bench's.
+func serverP99(before, after scaleMetrics) time.Duration {
+	var bounds []float64
+	for le := range after.sendBuckets {
+		bounds = append(bounds, le)
+	}
+	sort.Float64s(bounds)
+	if len(bounds) == 0 {
+		return 0
+	}
+	total := after.sendBuckets[bounds[len(bounds)-1]] - before.sendBuckets[bounds[len(bounds)-1]]
+	for _, le := range bounds {
+		if after.sendBuckets[le]-before.sendBuckets[le] >= 0.99*total {
+			return time.Duration(le * float64(time.Second))
+		}
+	}
+	return 0
+}
+
+func serverMetrics(base string) scaleMetrics {
+	m := scaleMetrics{sendBuckets: map[float64]float64{}}
 	req, _ := http.NewRequest(http.MethodGet, base+"/metrics", nil)
 	req.Header.Set("Authorization", "Bearer "+benchMetricsToken)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, 0
+		return m
 	}
 	defer res.Body.Close()
 	sc := bufio.NewScanner(res.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
+		line := sc.Text()
 		var v float64
-		if _, err := fmt.Sscanf(sc.Text(), "ticketportal_realtime_writes_total %g", &v); err == nil {
-			writes = v
-		} else if _, err := fmt.Sscanf(sc.Text(), "ticketportal_realtime_messages_written_total %g", &v); err == nil {
-			msgs = v
+		if _, err := fmt.Sscanf(line, "ticketportal_realtime_writes_total %g", &v); err == nil {
+			m.writes = v
+		} else if _, err := fmt.Sscanf(line, "ticketportal_realtime_messages_written_total %g", &v); err == nil {
+			m.msgs = v
+		} else if strings.HasPrefix(line, "ticketportal_http_request_duration_seconds_bucket{") && strings.Contains(line, `/sendTicket"`) {
+			_, rest, _ := strings.Cut(line, `le="`)
+			leText, rest, _ := strings.Cut(rest, `"`)
+			_, countText, _ := strings.Cut(rest, "} ")
+			le, err1 := strconv.ParseFloat(leText, 64)
+			n, err2 := strconv.ParseFloat(strings.TrimSpace(countText), 64)
+			if err1 == nil && err2 == nil { // +Inf parses too
+				m.sendBuckets[le] = n
+			}
 		}
 	}
-	return writes, msgs
+	return m
 }
 
 func openScaleSubscribers(base string, agents, customers []string, d *deliveries, leaked *atomic.Int64) ([]*subscriber, error) {

@@ -41,7 +41,7 @@ var DefaultLimits = Limits{
 	QueuedMessages:         500,
 	QueuedBytes:            4 << 20,
 	WriteTimeout:           10 * time.Second,
-	WritesPerSecond:        15000,
+	WritesPerSecond:        20000,
 }
 
 // limitsFromEnv is DefaultLimits with the PORTAL_REALTIME_*

@@ -43,7 +43,7 @@ type scaleRun struct {
 	delMax             time.Duration
 	delivered, wanted  int
 	cpuPerTicket       time.Duration
-	perWrite           float64 // messages per write to a connection (the server's counters)
+	perWrite           float64       // messages per write to a connection (the server's counters)
 	serverSendP99      time.Duration // the upper bound of the server's histogram bucket with the /sendTicket p99
 	rss                float64
 	load               string

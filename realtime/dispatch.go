@@ -287,13 +287,14 @@ func (o *outbox) post(c subscriptions.Client, d delivery) {
 	if overflow {
 		q.items, q.bytes = nil, 0
 	}
-	schedule := q.stream != nil && !q.scheduled && !overflow
+	flushed := q.stream != nil
+	schedule := flushed && !q.scheduled && !overflow
 	var at time.Time
 	if schedule {
 		q.scheduled, at = true, q.nextAt
 	}
 	q.mu.Unlock()
-	if q.stream != nil {
+	if flushed {
 		wake = false // the flusher writes it
 		if schedule {
 			o.flusher.add(q, at)

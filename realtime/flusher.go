@@ -133,6 +133,9 @@ func (f *flusher) flush(q *queue) {
 			// the connection's goroutine takes it from here: it writes
 			// the rest under the write timeout (or ends the connection)
 			// and makes the queue due again; q stays scheduled meanwhile
+			if err == nil {
+				counts.handedBack.Add(1)
+			}
 			q.mu.Lock()
 			q.handedBack, q.writeErr = true, err
 			q.mu.Unlock()

@@ -86,11 +86,12 @@ type Counts struct {
 	Coalesced        int64 // waiting updates replaced by a newer update of the same record
 	Writes           int64 // writes (each one flush) of messages to connections
 	MessagesWritten  int64 // messages in those writes
+	HandedBack       int64 // writes the socket did not take whole at once, finished by the connection's goroutine
 }
 
 var counts struct {
 	cutSlow, cutQueueFull, cutRevoked, refusedSubscribe, refusedConnect, coalesced atomic.Int64
-	writes, messagesWritten                                                        atomic.Int64
+	writes, messagesWritten, handedBack                                            atomic.Int64
 }
 
 // Stats returns the realtime counters (for /metrics and the logs).
@@ -105,6 +106,7 @@ func Stats() Counts {
 		Coalesced:        c.coalesced.Load(),
 		Writes:           c.writes.Load(),
 		MessagesWritten:  c.messagesWritten.Load(),
+		HandedBack:       c.handedBack.Load(),
 	}
 }
 

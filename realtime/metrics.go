@@ -22,5 +22,6 @@ func init() {
 	counter("refused_connect_total", "Realtime connections refused by the bounds.", func(c Counts) int64 { return c.RefusedConnect })
 	counter("writes_total", "Writes of the engine's messages to realtime connections (one flush each).", func(c Counts) int64 { return c.Writes })
 	counter("messages_written_total", "Messages in those writes (more than the writes when the pacing batches them).", func(c Counts) int64 { return c.MessagesWritten })
+	counter("handed_back_total", "Writes to realtime connections that the socket did not take at once (a client reading slowly), finished under the write timeout.", func(c Counts) int64 { return c.HandedBack })
 	counter("coalesced_total", "Realtime updates replaced by a newer update of the same record for a client that fell behind.", func(c Counts) int64 { return c.Coalesced })
 }

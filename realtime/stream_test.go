@@ -2,6 +2,7 @@ package realtime_test
 
 import (
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -108,5 +109,53 @@ func TestRealtimeOtherCollectionsAreHeardBySubscribers(t *testing.T) {
 	late.Expect(t, `ticketHistory/*?options={"query":{"fields":"ticket,event"}}`).Decode(t, &line)
 	if line.Record["ticket"] != testapp.TicketId || line.Record["event"] != "tagged" || len(line.Record) != 2 {
 		t.Fatalf("late listener's event %+v, want only ticket and event of the tagged line", line)
+	}
+}
+
+// A client that stops reading for a while, long enough for its socket to
+// fill (the flusher hands the rest of its write back to the connection's
+// goroutine), and then reads again before the write timeout gets every
+// message, whole and in order, and is not cut off.
+func TestRealtimeClientThatStallsAndResumesGetsEverythingInOrder(t *testing.T) {
+	t.Setenv("PORTAL_REALTIME_MAX_QUEUED_BYTES", strconv.Itoa(256<<20))
+	t.Setenv("PORTAL_REALTIME_MAX_QUEUED_MESSAGES", "100000")
+	app := testapp.New(t)
+	url := testapp.Serve(t, app)
+	before := realtime.Stats()
+	stalled := testapp.ConnectStalledSSE(t, url)
+	topics := manyTopics(50)
+	stalled.MustSubscribe(testapp.Token(t, testapp.Owner), topics...)
+
+	// 10 KB tickets heard on 50 topics: 500 KB a ticket
+	var ids []string
+	deadline := time.Now().Add(20 * time.Second)
+	for realtime.Stats().HandedBack == before.HandedBack {
+		if time.Now().After(deadline) || len(ids) == 200 {
+			t.Fatalf("no write was handed back after %d tickets to a client that does not read", len(ids))
+		}
+		ids = append(ids, bigTicket(t, app, testapp.CustomerId, len(ids)))
+		time.Sleep(10 * time.Millisecond)
+	}
+	ids = append(ids, bigTicket(t, app, testapp.CustomerId, len(ids))) // one more behind the handed-back write
+
+	stalled.Resume()
+	for _, id := range ids {
+		seen := map[string]bool{}
+		for range topics {
+			ev, ok := stalled.Next(10 * time.Second)
+			if !ok {
+				t.Fatalf("the stream ended or fell silent before every event of ticket %s arrived", id)
+			}
+			var got recordEvent
+			ev.Decode(t, &got)
+			if got.Action != "create" || got.Record["id"] != id || seen[ev.Name] {
+				t.Fatalf("event %s: %s of %v, want one create of %s on each topic, in order", ev.Name, got.Action, got.Record["id"], id)
+			}
+			seen[ev.Name] = true
+		}
+	}
+	after := realtime.Stats()
+	if after.CutSlow != before.CutSlow || after.CutQueueFull != before.CutQueueFull {
+		t.Errorf("a client that resumed reading within the write timeout was cut off: %+v", after)
 	}
 }

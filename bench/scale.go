@@ -21,11 +21,12 @@ import (
 )
 
 // The separate-process realtime benchmark of issue 18: the server runs in
-// its own process; this process holds the subscribers, each an SSE
-// connection of its own with a token of its own (agents subscribed to
-// tickets/* and adminsRoom, customers to tickets/*), and customer0 sends
-// tickets through /sendTicket, one every 100 ms or back to back. Measured
-// per run: /sendTicket latency (against the same with nobody subscribed),
+// its own process; a subscriber process (scale_child.go) holds the
+// subscribers, each an SSE connection of its own with a token of its own
+// (agents subscribed to tickets/* and adminsRoom, customers to tickets/*),
+// and in this process customer0 sends tickets through /sendTicket, one every 100 ms or back to back. Measured
+// per run: /sendTicket latency (against the same with nobody subscribed,
+// and the server's own p99 bucket from /metrics),
 // every agent's delivery latency (from the start of the request to the
 // create event's arrival), the server's CPU per ticket (from
 // /proc/<pid>/stat, over the sending and delivering) and its RSS. The

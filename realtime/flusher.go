@@ -81,9 +81,10 @@ func (f *flusher) run() {
 				f.mu.Unlock()
 				return
 			}
-			f.sleepUntil = f.due[0].dueAt
+			until := f.due[0].dueAt
+			f.sleepUntil = until
 			f.mu.Unlock()
-			timer.Reset(f.sleepUntil.Sub(now))
+			timer.Reset(until.Sub(now))
 			select {
 			case <-timer.C:
 			case <-f.wake:

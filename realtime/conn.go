@@ -119,9 +119,6 @@ func (rt *engine) serve(e *core.RealtimeConnectRequestEvent) error {
 		router := e.Response
 		e.Response = &hooked{s: w}
 		defer func() { e.Response = router }()
-		if w.raw != nil {
-			return rt.serveFlushed(e, q, w, maxTimer, idleTimer, done)
-		}
 	}
 	var batch []delivery
 
@@ -158,62 +155,28 @@ func (rt *engine) serve(e *core.RealtimeConnectRequestEvent) error {
 		}
 	}
 
-	for {
-		select {
-		case <-maxTimer.C:
-			return nil
-		case <-idleTimer.C:
-			if idle := time.Since(lastActive); idle < e.IdleTimeout {
-				idleTimer.Reset(e.IdleTimeout - idle)
-				continue
-			}
-			return nil
-		case <-done:
-			return nil
-		case msg, ok := <-client.Channel():
-			if !ok {
-				return nil // unregistered: cut off, or the server stopping
-			}
-			if err := rt.sendThroughHooks(e, msg); err != nil {
-				app.Logger().Debug("Realtime connection closed (failed to deliver message)", slog.String("clientId", id), slog.String("error", err.Error()))
-				return nil
-			}
-		case <-q.wake:
-			if q.isPaced() {
-				continue // a wake from before the pacing: the pace timer writes
-			}
-			if wait := time.Until(lastWrite.Add(rt.pace.interval())); wait > 0 {
-				q.setPaced(true)
-				paceTimer.Reset(wait)
-				continue
-			}
-			if writeWaiting() != nil {
-				return nil
-			}
-		case <-paceTimer.C:
-			if writeWaiting() != nil {
-				return nil
-			}
+	// onWake answers a wake of the queue: it tells whether the connection
+	// did anything (for the idle timer); an error ends the connection.
+	onWake := func() (bool, error) {
+		if q.isPaced() {
+			return false, nil // a wake from before the pacing: the pace timer writes
 		}
-		lastActive = time.Now()
+		if wait := time.Until(lastWrite.Add(rt.pace.interval())); wait > 0 {
+			q.setPaced(true)
+			paceTimer.Reset(wait)
+			return false, nil
+		}
+		return true, writeWaiting()
 	}
-}
+	paced := paceTimer.C
+	if w.raw != nil {
+		// a plain TCP connection: the flusher writes the queue and paces
+		// it (flusher.go); a wake is a write it handed back
+		rt.flushQueue(q, w, client)
+		onWake = func() (bool, error) { return rt.finishHandedBack(q, w, client) }
+		paced = nil
+	}
 
-// serveFlushed is the loop of a connection taken over as plain TCP: the
-// flusher writes its queue (flusher.go); the loop keeps the timers, writes
-// the messages of the hooks, and finishes a write the flusher handed back.
-func (rt *engine) serveFlushed(e *core.RealtimeConnectRequestEvent, q *queue, w *stream, maxTimer, idleTimer *time.Timer, done <-chan struct{}) error {
-	app, client := e.App, e.Client
-	id := client.Id()
-	q.mu.Lock()
-	q.stream, q.client, q.clientId = w, client, id
-	schedule := len(q.items) > 0 && !q.scheduled
-	q.scheduled = q.scheduled || schedule
-	q.mu.Unlock()
-	if schedule {
-		rt.flusher.add(q, time.Time{})
-	}
-	lastActive := time.Now()
 	for {
 		select {
 		case <-maxTimer.C:
@@ -221,7 +184,7 @@ func (rt *engine) serveFlushed(e *core.RealtimeConnectRequestEvent, q *queue, w 
 		case <-idleTimer.C:
 			last := lastActive
 			if wrote := time.Unix(0, q.lastActive.Load()); wrote.After(last) {
-				last = wrote
+				last = wrote // the flusher's last write
 			}
 			if idle := time.Since(last); idle < e.IdleTimeout {
 				idleTimer.Reset(e.IdleTimeout - idle)
@@ -239,26 +202,58 @@ func (rt *engine) serveFlushed(e *core.RealtimeConnectRequestEvent, q *queue, w 
 				return nil
 			}
 		case <-q.wake:
-			q.mu.Lock()
-			handedBack, err := q.handedBack, q.writeErr
-			q.handedBack, q.writeErr = false, nil
-			q.mu.Unlock()
-			if !handedBack {
-				continue // a wake from before the flusher took the queue
-			}
-			if err == nil {
-				w.mu.Lock()
-				err = w.writePending()
-				w.mu.Unlock()
-			}
+			active, err := onWake()
 			if err != nil {
-				rt.writeFailed(client, id, err)
 				return nil
 			}
-			rt.flusher.wrote(q, true)
+			if !active {
+				continue
+			}
+		case <-paced:
+			if writeWaiting() != nil {
+				return nil
+			}
 		}
 		lastActive = time.Now()
 	}
+}
+
+// flushQueue hands client's queue q to the flusher, which writes it to w
+// from now on (anything already waiting at once).
+func (rt *engine) flushQueue(q *queue, w *stream, client subscriptions.Client) {
+	q.mu.Lock()
+	q.stream, q.client, q.clientId = w, client, client.Id()
+	schedule := len(q.items) > 0 && !q.scheduled
+	q.scheduled = q.scheduled || schedule
+	q.mu.Unlock()
+	if schedule {
+		rt.flusher.add(q, time.Time{})
+	}
+}
+
+// finishHandedBack writes the rest of a write the flusher handed back,
+// under the write timeout, and makes the queue due again. It tells whether
+// there was one; an error (the flusher's, or the timeout, which cuts the
+// client off) ends the connection.
+func (rt *engine) finishHandedBack(q *queue, w *stream, client subscriptions.Client) (bool, error) {
+	q.mu.Lock()
+	handedBack, err := q.handedBack, q.writeErr
+	q.handedBack, q.writeErr = false, nil
+	q.mu.Unlock()
+	if !handedBack {
+		return false, nil // a wake from before the flusher took the queue
+	}
+	if err == nil {
+		w.mu.Lock()
+		err = w.writePending()
+		w.mu.Unlock()
+	}
+	if err != nil {
+		rt.writeFailed(client, client.Id(), err)
+		return false, err
+	}
+	rt.flusher.wrote(q, true)
+	return true, nil
 }
 
 // pacer spaces each connection's writes when many connections are being

@@ -130,7 +130,8 @@ type queue struct {
 	scheduled bool
 	// nextAt is when the pacing lets the next write go (under mu); dueAt is
 	// the queue's place in the flusher's heap (under the flusher's mu).
-	nextAt, dueAt time.Time
+	nextAt time.Time
+	dueAt  int64 // since monoEpoch (plain integers keep the heap's comparisons cheap)
 	// handedBack: the flusher handed its last write back to the
 	// connection's goroutine, with its error if it failed (under mu).
 	handedBack bool
@@ -248,25 +249,35 @@ func (q *queue) take(buf []delivery) []delivery {
 	return buf
 }
 
-func (o *outbox) post(c subscriptions.Client, d delivery) {
+func (o *outbox) post(c subscriptions.Client, d delivery) { o.postTo(c, nil, d) }
+
+// postTo is post for client c whose attached queue the caller may know
+// (q; nil: look it up).
+func (o *outbox) postTo(c subscriptions.Client, q *queue, d delivery) {
 	if c.IsDiscarded() {
 		return
 	}
-	var q *queue
 	start := false
-	for {
+	if q != nil {
+		q.mu.Lock()
+		if q.done {
+			q.mu.Unlock()
+			return // its connection ended
+		}
+	}
+	for q == nil {
 		v, loaded := o.queues.Load(c)
 		if !loaded {
 			v, loaded = o.queues.LoadOrStore(c, &queue{})
 		}
-		q = v.(*queue)
-		q.mu.Lock()
-		if !q.done {
-			start = !loaded && q.wake == nil
+		found := v.(*queue)
+		found.mu.Lock()
+		if !found.done {
+			q, start = found, !loaded && found.wake == nil
 			break
 		}
-		q.mu.Unlock()
-		if q.wake != nil {
+		found.mu.Unlock()
+		if found.wake != nil {
 			return // its connection ended
 		}
 	}

@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"container/heap"
+	"math"
 	"sync"
 	"time"
 )
@@ -29,8 +30,8 @@ type flusher struct {
 
 	mu         sync.Mutex
 	due        dueQueues
-	running    bool      // the goroutine runs
-	sleepUntil time.Time // while it sleeps: when it wakes (zero: awake)
+	running    bool  // the goroutine runs
+	sleepUntil int64 // while it sleeps: when it wakes (since monoEpoch; 0: awake)
 	wake       chan struct{}
 
 	batch []delivery // the flusher goroutine's only
@@ -43,13 +44,13 @@ func newFlusher(pace *pacer) *flusher {
 // add makes queue q due at at (q.scheduled is set by the caller).
 func (f *flusher) add(q *queue, at time.Time) {
 	f.mu.Lock()
-	q.dueAt = at
+	q.dueAt = mono(at)
 	heap.Push(&f.due, q)
 	start := !f.running
 	f.running = true
-	kick := !start && !f.sleepUntil.IsZero() && at.Before(f.sleepUntil)
+	kick := !start && f.sleepUntil != 0 && q.dueAt < f.sleepUntil
 	if kick {
-		f.sleepUntil = time.Time{}
+		f.sleepUntil = 0
 	}
 	f.mu.Unlock()
 	if start {
@@ -72,7 +73,7 @@ func (f *flusher) run() {
 	for {
 		f.mu.Lock()
 		now := time.Now()
-		for len(f.due) > 0 && !f.due[0].dueAt.After(now) {
+		for len(f.due) > 0 && f.due[0].dueAt <= mono(now) {
 			ready = append(ready, heap.Pop(&f.due).(*queue))
 		}
 		if len(ready) == 0 {
@@ -81,17 +82,17 @@ func (f *flusher) run() {
 				f.mu.Unlock()
 				return
 			}
-			until := f.due[0].dueAt
+			until := max(f.due[0].dueAt, 1)
 			f.sleepUntil = until
 			f.mu.Unlock()
-			timer.Reset(until.Sub(now))
+			timer.Reset(time.Duration(until - mono(now)))
 			select {
 			case <-timer.C:
 			case <-f.wake:
 				timer.Stop()
 			}
 			f.mu.Lock()
-			f.sleepUntil = time.Time{}
+			f.sleepUntil = 0
 			f.mu.Unlock()
 			continue
 		}
@@ -180,11 +181,23 @@ func (f *flusher) wrote(q *queue, wrote bool) {
 	f.add(q, at)
 }
 
+// monoEpoch is the origin of the flusher's due times: mono(t) is t as
+// nanoseconds since it, on the monotonic clock (the zero time, "due now",
+// is far before it).
+var monoEpoch = time.Now()
+
+func mono(t time.Time) int64 {
+	if t.IsZero() {
+		return math.MinInt64
+	}
+	return int64(t.Sub(monoEpoch))
+}
+
 // dueQueues is a heap of queues by due time.
 type dueQueues []*queue
 
 func (h dueQueues) Len() int           { return len(h) }
-func (h dueQueues) Less(i, j int) bool { return h[i].dueAt.Before(h[j].dueAt) }
+func (h dueQueues) Less(i, j int) bool { return h[i].dueAt < h[j].dueAt }
 func (h dueQueues) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
 func (h *dueQueues) Push(x any)        { *h = append(*h, x.(*queue)) }
 func (h *dueQueues) Pop() any {

@@ -36,6 +36,10 @@ type subscriberIndex struct {
 	mu      sync.RWMutex
 	entries map[subscriptions.Client]indexEntry
 	classes map[string]map[subscriptions.Client]struct{}
+
+	// queueOf is a client's attached queue (nil: none), kept in its entry
+	// so that a fan-out does not look it up per event
+	queueOf func(subscriptions.Client) *queue
 }
 
 // indexEntry is a client's class and the auth it was worked out from,
@@ -44,6 +48,7 @@ type indexEntry struct {
 	class            string
 	auth             *core.Record
 	superuser, staff bool
+	q                *queue // the client's attached queue, if any
 }
 
 func newIndexEntry(class string, auth *core.Record) indexEntry {
@@ -88,14 +93,18 @@ func (x *subscriberIndex) putLocked(c subscriptions.Client, auth *core.Record) {
 		x.classes = map[string]map[subscriptions.Client]struct{}{}
 	}
 	class := classOf(auth)
+	entry := newIndexEntry(class, auth)
+	if x.queueOf != nil {
+		entry.q = x.queueOf(c)
+	}
 	if old, ok := x.entries[c]; ok {
 		if old.class == class {
-			x.entries[c] = newIndexEntry(class, auth)
+			x.entries[c] = entry
 			return
 		}
 		x.removeLocked(c)
 	}
-	x.entries[c] = newIndexEntry(class, auth)
+	x.entries[c] = entry
 	members := x.classes[class]
 	if members == nil {
 		members = map[subscriptions.Client]struct{}{}
@@ -176,7 +185,8 @@ type member struct {
 	auth             *core.Record
 	known            bool
 	visible          bool
-	superuser, staff bool // of auth
+	superuser, staff bool   // of auth
+	q                *queue // the client's attached queue, if the index knows it
 }
 
 // memberOf is a client's member with its auth as it is now.
@@ -228,9 +238,9 @@ func (x *subscriberIndex) audience(broker *subscriptions.Broker, customerId stri
 				continue
 			}
 			if !alike {
-				out = append(out, member{client: c, auth: entry.auth, superuser: entry.superuser, staff: entry.staff})
+				out = append(out, member{client: c, auth: entry.auth, superuser: entry.superuser, staff: entry.staff, q: entry.q})
 			} else if hears {
-				out = append(out, member{client: c, auth: entry.auth, known: true, visible: true, superuser: entry.superuser, staff: entry.staff})
+				out = append(out, member{client: c, auth: entry.auth, known: true, visible: true, superuser: entry.superuser, staff: entry.staff, q: entry.q})
 			}
 		}
 	}

@@ -59,6 +59,7 @@ func Register(app core.App) {
 	rt.flusher = newFlusher(&rt.pace)
 	rt.out.flusher = rt.flusher
 	rt.out.maxMessages, rt.out.maxBytes, rt.out.full = limits.QueuedMessages, limits.QueuedBytes, rt.cut
+	rt.index.queueOf = rt.out.attached
 	rt.bindRevocation()
 	rt.bindLimits()
 	rt.bindSubscriberIndex()

@@ -87,7 +87,7 @@ func (rt *engine) takeOverRecordEvents() {
 				}
 				if rt.app.SubscriptionsBroker().TotalClients() > 0 { // else nobody to tell
 					snapshot := record.Fresh()
-					rt.dispatcher.run(func() { rt.fanOutEvent(action, newEvent(rt.app, snapshot), allSubscriptions, rt.out.post) })
+					rt.dispatcher.run(func() { rt.fanOutEvent(action, newEvent(rt.app, snapshot), allSubscriptions, rt.out.postTo) })
 				}
 				return quietly(e)
 			},
@@ -114,9 +114,9 @@ func (rt *engine) takeOverRecordEvents() {
 			ev.ticket() // read while it exists
 			var mu sync.Mutex
 			var filtered []addressed
-			rt.fanOutEvent("delete", ev, onlyFiltered, func(c subscriptions.Client, d delivery) {
+			rt.fanOutEvent("delete", ev, onlyFiltered, func(c subscriptions.Client, q *queue, d delivery) {
 				mu.Lock()
-				filtered = append(filtered, addressed{c, d})
+				filtered = append(filtered, addressed{c, q, d})
 				mu.Unlock()
 			})
 			rt.deletes.keep(deleteKey(record), pendingDelete{event: ev, filtered: filtered})
@@ -127,9 +127,9 @@ func (rt *engine) takeOverRecordEvents() {
 		if p, ok := rt.deletes.take(deleteKey(e.Model)); ok {
 			rt.dispatcher.run(func() {
 				for _, f := range p.filtered {
-					rt.out.post(f.client, f.delivery)
+					rt.out.postTo(f.client, f.q, f.delivery)
 				}
-				rt.fanOutEvent("delete", p.event, onlyUnfiltered, rt.out.post)
+				rt.fanOutEvent("delete", p.event, onlyUnfiltered, rt.out.postTo)
 			})
 		}
 		return e.Next()
@@ -164,7 +164,7 @@ const (
 // its message to emit: PocketBase's own algorithm, with shortcuts that give
 // the same answers (see toClient). It returns when all clients are
 // checked, so that one client's messages keep the order of the events.
-func (rt *engine) fanOutEvent(action string, ev *event, part fanOutPart, emit func(subscriptions.Client, delivery)) {
+func (rt *engine) fanOutEvent(action string, ev *event, part fanOutPart, emit func(subscriptions.Client, *queue, delivery)) {
 	record := ev.record
 	c := record.Collection()
 	topics := []topicRule{ // the topics that hear the record, with the rule that filters each
@@ -208,8 +208,8 @@ type topicRule struct {
 // subscriptionsFor lists (into buf) the subscriptions of client c to one of
 // topics: from the snapshot of its connection (taken at each subscription
 // request), or, for a client without one, from the client itself.
-func (rt *engine) subscriptionsFor(c subscriptions.Client, topics []topicRule, buf []subscription) []subscription {
-	if q := rt.out.attached(c); q != nil {
+func (rt *engine) subscriptionsFor(c subscriptions.Client, q *queue, topics []topicRule, buf []subscription) []subscription {
+	if q != nil {
 		if subs := q.subs.Load(); subs != nil {
 			for _, s := range *subs {
 				if _, ok := ruleOf(s.topic, topics); ok {
@@ -257,7 +257,7 @@ func (rt *engine) audience(ev *event) []member {
 //
 // A member whose class the index decided (m.known) is not asked again. It
 // returns buf, reused for the next client.
-func (rt *engine) toClient(m member, action string, ev *event, topics []topicRule, part fanOutPart, emit func(subscriptions.Client, delivery), buf []subscription) []subscription {
+func (rt *engine) toClient(m member, action string, ev *event, topics []topicRule, part fanOutPart, emit func(subscriptions.Client, *queue, delivery), buf []subscription) []subscription {
 	client, auth := m.client, m.auth
 	if auth != nil && rt.revoked.has(auth.Id) {
 		return buf
@@ -267,7 +267,11 @@ func (rt *engine) toClient(m member, action string, ev *event, topics []topicRul
 	}
 	record := ev.record
 	var stillAllowed func(subscriptions.Client) bool
-	buf = rt.subscriptionsFor(client, topics, buf)
+	q := m.q
+	if q == nil {
+		q = rt.out.attached(client)
+	}
+	buf = rt.subscriptionsFor(client, q, topics, buf)
 	for _, s := range buf {
 		rule, ok := ruleOf(s.topic, topics)
 		if !ok {
@@ -302,7 +306,7 @@ func (rt *engine) toClient(m member, action string, ev *event, topics []topicRul
 		if action == "update" {
 			d.key = updateKey{ev.key(), s.name}
 		}
-		emit(client, d)
+		emit(client, q, d)
 	}
 	clear(buf)
 	return buf
@@ -461,6 +465,7 @@ func authUnchanged(checked *core.Record) func(subscriptions.Client) bool {
 // addressed is a delivery with its client.
 type addressed struct {
 	client subscriptions.Client
+	q      *queue // its attached queue (nil: none, or not known)
 	delivery
 }
 
